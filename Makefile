@@ -1,0 +1,39 @@
+# One entry point for people and CI. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help venv test lint typecheck tf-check pytest schemas bench
+
+help:
+	@echo "make test      install what is missing, then lint, type-check, check Terraform and run every test"
+	@echo "make schemas   regenerate terraform/schemas/*.json from functions/schema.py"
+	@echo "make bench     run the benchmarks in bench/"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+test: venv lint typecheck tf-check pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy .
+
+tf-check:
+	terraform fmt -check -recursive terraform
+
+pytest: venv
+	$(BIN)/pytest
+
+schemas: venv
+	$(BIN)/python -m functions schemas
+
+bench: venv
+	$(BIN)/python bench/parse.py

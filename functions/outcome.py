@@ -1,0 +1,47 @@
+"""What one Pub/Sub message becomes: exactly one of `http`, `other` or `error`.
+
+An outcome carries everything the sinks need and nothing they must recompute:
+the BigQuery row for its table, and the archive's partition key and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from functions.message import Message
+
+Kind = Literal["http", "other", "error"]
+
+Row = dict[str, Any]
+
+# Stable reason codes for error rows. Sinks add `bq_rejected`.
+BAD_ENVELOPE = "bad_envelope"
+NO_DATA = "no_data"
+BAD_BASE64 = "bad_base64"
+TOO_LARGE = "too_large"
+NOT_UTF8 = "not_utf8"
+NOT_JSON = "not_json"
+NOT_LOGENTRY = "not_logentry"
+BAD_FIELD = "bad_field"
+BQ_REJECTED = "bq_rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of processing one message.
+
+    `row` is the `http_requests` row for `http`, the `errors` row for `error`, and None
+    for `other`. `payload` is the decoded message data, archived byte for byte; `log_id`
+    and `event_time` (RFC 3339 UTC) choose its archive partition and are None for
+    errors, which the archive files under `_errors/`.
+    """
+
+    kind: Kind
+    message: Message
+    payload: bytes
+    row: Row | None = None
+    reason: str | None = None
+    detail: str | None = None
+    log_id: str | None = None
+    event_time: str | None = None
