@@ -1,0 +1,37 @@
+"""Builds `errors` rows: the one place that knows that table's row shape."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+
+from functions import timestamps
+from functions.message import Message
+from functions.outcome import Row
+
+
+def error_row(message: Message, payload: bytes | None, reason: str, detail: str, stage: str) -> Row:
+    """An `errors` row, values encoded as BigQuery's insertAll accepts them.
+
+    `payload` is what we hold of the message data (the raw base64 text when decoding it
+    failed); it is kept both as text (when it is UTF-8) and byte for byte.
+    """
+    text: str | None = None
+    if payload is not None:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    return {
+        "error_timestamp": timestamps.now(),
+        "message_id": message.message_id,
+        "publish_time": timestamps.normalize(message.publish_time),
+        "subscription": message.subscription,
+        "attributes": orjson.dumps(dict(message.attributes)).decode() if message.attributes else None,
+        "payload": text,
+        "payload_bytes": base64.b64encode(payload).decode("ascii") if payload is not None else None,
+        "reason": reason,
+        "message": detail,
+        "stage": stage,
+    }

@@ -1,0 +1,41 @@
+"""RFC 3339 timestamps in the one form BigQuery accepts everywhere: UTC, microseconds, `Z`."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z"
+)
+
+
+def normalize(value: object) -> str | None:
+    """`2024-01-01T10:00:00.123456789+02:00` -> `2024-01-01T08:00:00.123456Z`; None when invalid.
+
+    LogEntry timestamps carry nanoseconds; BigQuery keeps microseconds, so the rest is
+    truncated (not rounded, so that a timestamp never moves into the next second).
+    """
+    if not isinstance(value, str):
+        return None
+    m = _RFC3339.match(value)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = m.groups()
+    micros = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59), micros, UTC)
+        if not zulu:
+            offset = timedelta(hours=int(off_h), minutes=int(off_m))
+            moment = moment - offset if sign == "+" else moment + offset
+    except (ValueError, OverflowError):
+        return None
+    return format_utc(moment)
+
+
+def format_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now() -> str:
+    return format_utc(datetime.now(UTC))
