@@ -21,7 +21,7 @@ class ConfigError(ValueError):
     """A configuration value is missing or malformed: a deployment mistake, not bad data."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Settings:
     project: str | None = None
     bigquery_dataset: str = "logs"

@@ -10,18 +10,25 @@ from functions import timestamps
 from functions.message import Message
 from functions.outcome import Row
 
+# An errors row must fit one BigQuery request (10 MB); the archive keeps every byte.
+MAX_PAYLOAD_BYTES = 1024 * 1024
+
 
 def error_row(message: Message, payload: bytes | None, reason: str, detail: str, stage: str) -> Row:
     """An `errors` row, values encoded as BigQuery's insertAll accepts them.
 
     `payload` is what we hold of the message data (the raw base64 text when decoding it
-    failed); it is kept both as text (when it is UTF-8) and byte for byte.
+    failed); it is kept both as text (when it is UTF-8) and byte for byte, up to
+    MAX_PAYLOAD_BYTES, with the message saying when it was cut.
     """
     text: str | None = None
+    if payload is not None and len(payload) > MAX_PAYLOAD_BYTES:
+        detail = f"{detail} (payload of {len(payload)} bytes cut to {MAX_PAYLOAD_BYTES}; the archive holds it whole)"
+        payload = payload[:MAX_PAYLOAD_BYTES]
     if payload is not None:
         try:
             text = payload.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError:  # includes a multi-byte character cut at the limit
             text = None
     return {
         "error_timestamp": timestamps.now(),

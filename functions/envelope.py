@@ -1,0 +1,78 @@
+"""Normalises the three ways a Pub/Sub message arrives into one `Message`.
+
+* a push request body: `{"message": {"data": b64, "attributes": {...}, "messageId": ...,
+  "publishTime": ...}, "subscription": "projects/p/subscriptions/s"}`
+  (cloud.google.com/pubsub/docs/push#receive_push);
+* the CloudEvent of an Eventarc Pub/Sub trigger, whose `data` is that same body
+  (cloud.google.com/eventarc/docs/cloudevents, type google.cloud.pubsub.topic.v1.messagePublished);
+* a pulled `PubsubMessage` (google-cloud-pubsub), whose data is already bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from functions import timestamps
+from functions.message import Message
+
+
+class EnvelopeError(ValueError):
+    """The delivery itself is malformed: there is no Pub/Sub message to read."""
+
+
+def from_push_body(body: bytes | Mapping[str, Any]) -> Message:
+    """A push body (raw bytes or already parsed), or a Pub/Sub CloudEvent's `data`, which
+    has the same shape (functions-framework converts push bodies into such events)."""
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            body = orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            raise EnvelopeError(f"push body is not JSON: {e}") from None
+    if not isinstance(body, Mapping):
+        raise EnvelopeError(f"push body is a JSON {type(body).__name__}, not an object")
+    message = body.get("message")
+    if not isinstance(message, Mapping):
+        raise EnvelopeError("push body has no 'message' object")
+    data = message.get("data")
+    if data is not None and not isinstance(data, str):
+        raise EnvelopeError(f"message.data is a JSON {type(data).__name__}, not a base64 string")
+    subscription = body.get("subscription")
+    return Message(
+        data=data.encode("ascii", "surrogateescape") if data is not None else None,
+        message_id=_text(message.get("messageId") or message.get("message_id")),
+        publish_time=_text(message.get("publishTime") or message.get("publish_time")),
+        attributes=_attributes(message.get("attributes")),
+        subscription=subscription if isinstance(subscription, str) else None,
+        data_is_base64=True,
+        ordering_key=_text(message.get("orderingKey")),
+    )
+
+
+def from_pulled(message: Any, subscription: str | None) -> Message:
+    """A google-cloud-pubsub `PubsubMessage` (read by attribute: no client import here)."""
+    published = message.publish_time
+    return Message(
+        data=bytes(message.data),
+        message_id=message.message_id or None,
+        publish_time=timestamps.format_utc(published) if isinstance(published, datetime) else _text(published),
+        attributes=dict(message.attributes),
+        subscription=subscription,
+        data_is_base64=False,
+        ordering_key=getattr(message, "ordering_key", None) or None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _attributes(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise EnvelopeError("message.attributes is not an object of strings")
+    return dict(value)
