@@ -1,0 +1,159 @@
+# The two gen2 functions, built from a zip of the repository files they need, and the
+# Cloud Scheduler job that drives drain.
+
+data "archive_file" "source" {
+  type        = "zip"
+  output_path = "${path.module}/.build/function-source.zip"
+
+  dynamic "source" {
+    for_each = toset(local.source_files)
+    content {
+      filename = source.value
+      content  = file("${local.source_root}/${source.value}")
+    }
+  }
+}
+
+# Named by content hash: a change of any source file uploads a new object, which changes
+# build_config.source and redeploys both functions.
+resource "google_storage_bucket_object" "source" {
+  name   = "functions/source-${data.archive_file.source.output_md5}.zip"
+  bucket = google_storage_bucket.source.name
+  source = data.archive_file.source.output_path
+
+  lifecycle {
+    precondition {
+      condition     = contains(local.source_files, "main.py") && contains(local.source_files, "requirements.txt")
+      error_message = "The function source needs main.py and requirements.txt at ${local.source_root}."
+    }
+  }
+}
+
+# ingest: a CloudEvent function (@functions_framework.cloud_event decides the signature)
+# deployed WITHOUT event_trigger. Our own push subscription invokes it over HTTP, which lets
+# us put a dead-letter policy and retry policy on the subscription.
+resource "google_cloudfunctions2_function" "ingest" {
+  project     = var.project_id
+  location    = var.region
+  name        = local.ingest_function_name
+  description = "Pub/Sub push of Cloud Logging entries -> BigQuery rows (logexport)."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.runtime
+    entry_point     = "ingest"
+    service_account = var.build_service_account
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.ingest.email
+    max_instance_count               = var.ingest_max_instances
+    min_instance_count               = var.ingest_min_instances
+    max_instance_request_concurrency = var.ingest_concurrency
+    available_memory                 = var.ingest_memory
+    available_cpu                    = var.ingest_cpu
+    timeout_seconds                  = var.ingest_timeout_seconds
+    ingress_settings                 = var.ingress_settings
+    all_traffic_on_latest_revision   = true
+    environment_variables            = local.common_environment
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.ack_deadline_seconds >= var.ingest_timeout_seconds
+      error_message = "ack_deadline_seconds must be at least ingest_timeout_seconds, else Pub/Sub redelivers messages that are still being processed."
+    }
+  }
+
+  depends_on = [
+    google_project_service.this,
+    google_storage_bucket_iam_member.build_source_reader,
+  ]
+}
+
+# drain: an HTTP function that pulls the drain subscription for DRAIN_BUDGET_SECONDS and
+# archives every LogEntry; Cloud Scheduler calls it.
+resource "google_cloudfunctions2_function" "drain" {
+  project     = var.project_id
+  location    = var.region
+  name        = local.drain_function_name
+  description = "Pulls Cloud Logging entries in batches and archives them to Cloud Storage (logexport)."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.runtime
+    entry_point     = "drain"
+    service_account = var.build_service_account
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.drain.email
+    max_instance_count               = var.drain_max_instances
+    min_instance_count               = var.drain_min_instances
+    max_instance_request_concurrency = var.drain_concurrency
+    available_memory                 = var.drain_memory
+    available_cpu                    = var.drain_cpu
+    timeout_seconds                  = var.drain_timeout_seconds
+    ingress_settings                 = var.ingress_settings
+    all_traffic_on_latest_revision   = true
+    environment_variables            = local.drain_environment
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.drain_budget_seconds < var.drain_timeout_seconds
+      error_message = "drain_budget_seconds must be below drain_timeout_seconds, else drain is killed before it returns."
+    }
+  }
+
+  depends_on = [
+    google_project_service.this,
+    google_storage_bucket_iam_member.build_source_reader,
+  ]
+}
+
+resource "google_cloud_scheduler_job" "drain" {
+  project          = var.project_id
+  region           = var.region
+  name             = "${var.name_prefix}-drain"
+  description      = "Calls ${local.drain_function_name} to drain ${google_pubsub_subscription.drain.name}."
+  schedule         = var.drain_schedule
+  time_zone        = var.scheduler_time_zone
+  attempt_deadline = "${min(var.drain_timeout_seconds + 20, 1800)}s"
+
+  # A missed run is not retried: the next scheduled run drains what is left.
+  retry_config {
+    retry_count = 0
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.drain.service_config[0].uri
+    headers     = { "Content-Type" = "application/json" }
+    body        = base64encode("{}")
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = google_cloudfunctions2_function.drain.service_config[0].uri
+    }
+  }
+
+  depends_on = [
+    google_project_service.this,
+    google_cloud_run_v2_service_iam_member.drain_invoker,
+  ]
+}

@@ -1,0 +1,107 @@
+output "sink_name" {
+  description = "Name of the Log Router sink."
+  value       = local.sink_name
+}
+
+output "sink_writer_identity" {
+  description = "Identity the sink writes with; it holds roles/pubsub.publisher on the log topic only."
+  value       = local.sink_writer_identity
+}
+
+output "effective_log_filter" {
+  description = "The filter the sink really uses: the chosen filter AND NOT this stack's own logs."
+  value       = local.effective_log_filter
+}
+
+output "topic_id" {
+  description = "Pub/Sub topic receiving the exported LogEntries."
+  value       = google_pubsub_topic.logs.id
+}
+
+output "ingest_subscription_id" {
+  description = "Push subscription delivering to the ingest function."
+  value       = google_pubsub_subscription.ingest.id
+}
+
+output "drain_subscription_id" {
+  description = "Pull subscription drained by the drain function (DRAIN_SUBSCRIPTION)."
+  value       = google_pubsub_subscription.drain.id
+}
+
+output "dead_letter_topic_ids" {
+  description = "Dead-letter topics, by consumer (ingest, drain)."
+  value = {
+    ingest = google_pubsub_topic.ingest_dead_letter.id
+    drain  = google_pubsub_topic.drain_dead_letter.id
+  }
+}
+
+output "dead_letter_subscription_ids" {
+  description = "Pull subscriptions retaining the dead letters, by consumer (ingest, drain)."
+  value       = { for k, s in google_pubsub_subscription.dead_letter : k => s.id }
+}
+
+output "dataset_id" {
+  description = "BigQuery dataset."
+  value       = google_bigquery_dataset.logs.dataset_id
+}
+
+output "http_requests_table" {
+  description = "Fully qualified requests table (project.dataset.table)."
+  value       = "${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.http_requests.table_id}"
+}
+
+output "http_requests_dedup_view" {
+  description = "Fully qualified view with one row per insert_id."
+  value       = "${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.http_requests_dedup.table_id}"
+}
+
+output "errors_table" {
+  description = "Fully qualified errors table."
+  value       = "${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.errors.table_id}"
+}
+
+output "archive_external_tables" {
+  description = "External tables over the archive, by log ID."
+  value       = { for id, t in google_bigquery_table.archive : id => "${var.project_id}.${t.dataset_id}.${t.table_id}" }
+}
+
+output "archive_bucket" {
+  description = "Bucket holding every LogEntry as gzip NDJSON."
+  value       = google_storage_bucket.archive.name
+}
+
+output "archive_uri_prefix" {
+  description = "gs:// prefix of the archive: {prefix}/{log_id}/dt=YYYY-MM-DD/hour=HH/."
+  value       = "gs://${google_storage_bucket.archive.name}/${var.archive_prefix}/"
+}
+
+output "source_bucket" {
+  description = "Bucket holding the function source zips."
+  value       = google_storage_bucket.source.name
+}
+
+output "ingest_function_uri" {
+  description = "URL of the ingest function (push endpoint)."
+  value       = google_cloudfunctions2_function.ingest.service_config[0].uri
+}
+
+output "drain_function_uri" {
+  description = "URL of the drain function (Cloud Scheduler target)."
+  value       = google_cloudfunctions2_function.drain.service_config[0].uri
+}
+
+output "service_accounts" {
+  description = "Emails of the service accounts, by role (ingest, drain, push, scheduler)."
+  value = {
+    ingest    = google_service_account.ingest.email
+    drain     = google_service_account.drain.email
+    push      = google_service_account.push.email
+    scheduler = google_service_account.scheduler.email
+  }
+}
+
+output "scheduler_job" {
+  description = "Cloud Scheduler job calling drain."
+  value       = google_cloud_scheduler_job.drain.id
+}

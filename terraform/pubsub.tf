@@ -1,0 +1,145 @@
+# Topic fed by the sink, two consumers (push to ingest, pull by drain), each with its own
+# dead-letter topic and a pull subscription that retains the dead letters for inspection.
+
+resource "google_pubsub_topic" "logs" {
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-logs"
+  labels                     = local.labels
+  message_retention_duration = var.topic_message_retention_duration
+  kms_key_name               = var.kms_key_name
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_pubsub_topic" "ingest_dead_letter" {
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-ingest-dead-letter"
+  labels                     = local.labels
+  message_retention_duration = var.dead_letter_retention_duration
+  kms_key_name               = var.kms_key_name
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_pubsub_topic" "drain_dead_letter" {
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-drain-dead-letter"
+  labels                     = local.labels
+  message_retention_duration = var.dead_letter_retention_duration
+  kms_key_name               = var.kms_key_name
+
+  depends_on = [google_project_service.this]
+}
+
+# Push: Pub/Sub POSTs each message to ingest with an OIDC token of the push service account.
+# Not an Eventarc trigger, because Eventarc-created subscriptions cannot carry a dead-letter
+# policy.
+resource "google_pubsub_subscription" "ingest" {
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-ingest"
+  topic                      = google_pubsub_topic.logs.id
+  labels                     = local.labels
+  ack_deadline_seconds       = var.ack_deadline_seconds
+  message_retention_duration = var.subscription_message_retention_duration
+
+  push_config {
+    push_endpoint = google_cloudfunctions2_function.ingest.service_config[0].uri
+
+    oidc_token {
+      service_account_email = google_service_account.push.email
+      audience              = google_cloudfunctions2_function.ingest.service_config[0].uri
+    }
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.ingest_dead_letter.id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+
+  retry_policy {
+    minimum_backoff = var.retry_minimum_backoff
+    maximum_backoff = var.retry_maximum_backoff
+  }
+
+  # Never expire for inactivity (the default is 31 days without deliveries).
+  expiration_policy {
+    ttl = ""
+  }
+
+  depends_on = [
+    google_cloud_run_v2_service_iam_member.ingest_invoker,
+    google_pubsub_topic_iam_member.pubsub_agent_dead_letter,
+  ]
+}
+
+# Pull: drain consumes in batches when Cloud Scheduler calls it, and archives to GCS.
+resource "google_pubsub_subscription" "drain" {
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-drain"
+  topic                      = google_pubsub_topic.logs.id
+  labels                     = local.labels
+  ack_deadline_seconds       = var.ack_deadline_seconds
+  message_retention_duration = var.subscription_message_retention_duration
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.drain_dead_letter.id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+
+  retry_policy {
+    minimum_backoff = var.retry_minimum_backoff
+    maximum_backoff = var.retry_maximum_backoff
+  }
+
+  expiration_policy {
+    ttl = ""
+  }
+
+  depends_on = [google_pubsub_topic_iam_member.pubsub_agent_dead_letter]
+}
+
+# Dead letters are only retained if a subscription exists on the dead-letter topic.
+resource "google_pubsub_subscription" "dead_letter" {
+  for_each = {
+    ingest = google_pubsub_topic.ingest_dead_letter.id
+    drain  = google_pubsub_topic.drain_dead_letter.id
+  }
+
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-${each.key}-dead-letter"
+  topic                      = each.value
+  labels                     = local.labels
+  ack_deadline_seconds       = 60
+  message_retention_duration = var.dead_letter_retention_duration
+  retain_acked_messages      = true
+
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+# The Pub/Sub service agent forwards undeliverable messages: it must publish to the
+# dead-letter topics and subscribe to the source subscriptions (to ack what it forwarded).
+resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letter" {
+  for_each = {
+    ingest = google_pubsub_topic.ingest_dead_letter.name
+    drain  = google_pubsub_topic.drain_dead_letter.name
+  }
+
+  project = var.project_id
+  topic   = each.value
+  role    = "roles/pubsub.publisher"
+  member  = local.pubsub_service_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "pubsub_agent_source" {
+  for_each = {
+    ingest = google_pubsub_subscription.ingest.name
+    drain  = google_pubsub_subscription.drain.name
+  }
+
+  project      = var.project_id
+  subscription = each.value
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_service_agent
+}

@@ -1,0 +1,652 @@
+# ---------------------------------------------------------------------------------------
+# Project and naming
+# ---------------------------------------------------------------------------------------
+
+variable "project_id" {
+  description = "ID of the project that hosts the stack (topic, functions, dataset, buckets). For a project-level sink it is also the project whose logs are exported."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a project ID (6-30 characters: lowercase letters, digits, hyphens), not a project number or name."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, the Cloud Scheduler job and (unless storage_location is set) the buckets."
+  type        = string
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Cloud region such as europe-west1 or us-central1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (functions, service accounts, topics, sink, scheduler job). Keep it short: service account IDs are limited to 30 characters."
+  type        = string
+  default     = "logexport"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,20}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2-22 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "labels" {
+  description = "Labels applied to every resource that supports them."
+  type        = map(string)
+  default     = {}
+}
+
+variable "enable_apis" {
+  description = "Enable the APIs the stack needs (logging, pubsub, bigquery, bigquerystorage, storage, cloudfunctions, run, cloudbuild, artifactregistry, cloudscheduler, iam). Set to false when the project factory manages APIs."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_name" {
+  description = "Optional Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) used as CMEK for the topics, the dataset, the tables and the buckets. Null uses Google-managed encryption. The Pub/Sub, BigQuery and Cloud Storage service agents need roles/cloudkms.cryptoKeyEncrypterDecrypter on the key (grant it outside this module)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.kms_key_name))
+    error_message = "kms_key_name must be a full key name: projects/P/locations/L/keyRings/R/cryptoKeys/K."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Log Router sink
+# ---------------------------------------------------------------------------------------
+
+variable "sink_scope" {
+  description = "Where the Log Router sink lives: \"project\" (logs of project_id only), \"folder\" or \"organization\" (an aggregated sink over sink_parent_id)."
+  type        = string
+  default     = "project"
+
+  validation {
+    condition     = contains(["project", "folder", "organization"], var.sink_scope)
+    error_message = "sink_scope must be one of project, folder, organization."
+  }
+}
+
+variable "sink_parent_id" {
+  description = "Numeric folder ID (sink_scope = \"folder\") or organization ID (sink_scope = \"organization\"). Ignored for a project sink."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.sink_parent_id == null || can(regex("^[0-9]+$", var.sink_parent_id))
+    error_message = "sink_parent_id must be the numeric folder or organization ID (without the folders/ or organizations/ prefix)."
+  }
+}
+
+variable "sink_include_children" {
+  description = "For folder and organization sinks: also export the logs of every project below the parent."
+  type        = bool
+  default     = true
+}
+
+variable "log_filter" {
+  description = "Log Router filter selecting what is exported. Null builds the default: entries with httpRequest, App Engine request logs, and stdout of GKE containers in gke_namespaces. The exclusion of this stack's own logs is ALWAYS appended (see the effective_log_filter output); it cannot be removed through this variable."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_filter == null || try(length(trimspace(var.log_filter)) > 0, false)
+    error_message = "log_filter must be null (default filter) or a non-empty Logging query."
+  }
+}
+
+variable "gke_namespaces" {
+  description = "Kubernetes namespaces whose container stdout (access logs of nginx, Apache, Envoy...) the default filter exports. Empty: no container logs, only entries with httpRequest."
+  type        = list(string)
+  default     = ["default"]
+
+  validation {
+    condition     = alltrue([for ns in var.gke_namespaces : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns))])
+    error_message = "gke_namespaces must hold Kubernetes namespace names (RFC 1123 labels)."
+  }
+}
+
+variable "sink_exclusions" {
+  description = "Exclusion filters of the sink: entries matching any enabled exclusion are not exported."
+  type = list(object({
+    name        = string
+    filter      = string
+    description = optional(string)
+    disabled    = optional(bool, false)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for e in var.sink_exclusions : can(regex("^[A-Za-z0-9_.-]{1,100}$", e.name)) && length(trimspace(e.filter)) > 0])
+    error_message = "Each exclusion needs a name of 1-100 letters, digits, _ . - and a non-empty filter."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Pub/Sub
+# ---------------------------------------------------------------------------------------
+
+variable "topic_message_retention_duration" {
+  description = "How long the log topic keeps published messages (allows seeking a subscription back in time). Seconds with an s suffix, 600s to 2678400s (31 days)."
+  type        = string
+  default     = "86400s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.topic_message_retention_duration)) && try(tonumber(trimsuffix(var.topic_message_retention_duration, "s")) >= 600 && tonumber(trimsuffix(var.topic_message_retention_duration, "s")) <= 2678400, false)
+    error_message = "topic_message_retention_duration must be between 600s and 2678400s, written like \"86400s\"."
+  }
+}
+
+variable "subscription_message_retention_duration" {
+  description = "How long the ingest and drain subscriptions keep unacknowledged messages (600s to 2678400s)."
+  type        = string
+  default     = "604800s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.subscription_message_retention_duration)) && try(tonumber(trimsuffix(var.subscription_message_retention_duration, "s")) >= 600 && tonumber(trimsuffix(var.subscription_message_retention_duration, "s")) <= 2678400, false)
+    error_message = "subscription_message_retention_duration must be between 600s and 2678400s."
+  }
+}
+
+variable "dead_letter_retention_duration" {
+  description = "How long the dead-letter subscriptions keep dead letters for inspection and replay (600s to 2678400s)."
+  type        = string
+  default     = "2678400s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.dead_letter_retention_duration)) && try(tonumber(trimsuffix(var.dead_letter_retention_duration, "s")) >= 600 && tonumber(trimsuffix(var.dead_letter_retention_duration, "s")) <= 2678400, false)
+    error_message = "dead_letter_retention_duration must be between 600s and 2678400s."
+  }
+}
+
+variable "ack_deadline_seconds" {
+  description = "Ack deadline of the ingest (push) and drain (pull) subscriptions. For push it is how long Pub/Sub waits for the function's HTTP response; keep it above ingest_timeout_seconds."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.ack_deadline_seconds >= 10 && var.ack_deadline_seconds <= 600
+    error_message = "ack_deadline_seconds must be between 10 and 600."
+  }
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of a message before Pub/Sub moves it to the dead-letter topic."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100 (Pub/Sub limits)."
+  }
+}
+
+variable "retry_minimum_backoff" {
+  description = "Minimum delay before Pub/Sub redelivers a nacked or failed message (0s-600s)."
+  type        = string
+  default     = "10s"
+
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+)?s$", var.retry_minimum_backoff))
+    error_message = "retry_minimum_backoff must be a duration in seconds such as \"10s\"."
+  }
+}
+
+variable "retry_maximum_backoff" {
+  description = "Maximum delay before Pub/Sub redelivers a nacked or failed message (0s-600s)."
+  type        = string
+  default     = "600s"
+
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+)?s$", var.retry_maximum_backoff))
+    error_message = "retry_maximum_backoff must be a duration in seconds such as \"600s\"."
+  }
+}
+
+variable "grant_token_creator_to_pubsub_agent" {
+  description = "Grant the Pub/Sub service agent roles/iam.serviceAccountTokenCreator on the push service account only. Required for OIDC push on projects created before 2021-04-08; harmless (scoped to that one account) on newer ones."
+  type        = bool
+  default     = true
+}
+
+# ---------------------------------------------------------------------------------------
+# BigQuery
+# ---------------------------------------------------------------------------------------
+
+variable "dataset_id" {
+  description = "BigQuery dataset holding the tables (BIGQUERY_DATASET)."
+  type        = string
+  default     = "logs"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.dataset_id))
+    error_message = "dataset_id may contain only letters, digits and underscores."
+  }
+}
+
+variable "bigquery_location" {
+  description = "Location of the dataset (multi-region such as EU or US, or a region such as europe-west1)."
+  type        = string
+  default     = "EU"
+}
+
+variable "dataset_default_table_expiration_days" {
+  description = "Optional default lifetime of new tables in the dataset, in days. Null: tables do not expire."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.dataset_default_table_expiration_days == null || try(var.dataset_default_table_expiration_days >= 1, false)
+    error_message = "dataset_default_table_expiration_days must be null or at least 1."
+  }
+}
+
+variable "requests_table_id" {
+  description = "Table of HTTP requests, one row per request (BIGQUERY_TABLE)."
+  type        = string
+  default     = "http_requests"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.requests_table_id))
+    error_message = "requests_table_id may contain only letters, digits and underscores."
+  }
+}
+
+variable "errors_table_id" {
+  description = "Table of messages that could not be processed, one row per message (BIGQUERY_ERROR_TABLE)."
+  type        = string
+  default     = "errors"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.errors_table_id))
+    error_message = "errors_table_id may contain only letters, digits and underscores."
+  }
+}
+
+variable "clustering_fields" {
+  description = "Clustering columns of the requests table (at most 4, columns of schemas/http_requests.json)."
+  type        = list(string)
+  default     = ["host", "status"]
+
+  validation {
+    condition     = length(var.clustering_fields) >= 1 && length(var.clustering_fields) <= 4
+    error_message = "clustering_fields must list 1 to 4 columns."
+  }
+}
+
+variable "partition_expiration_days" {
+  description = "Days a partition of the requests table is kept. Null: forever."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.partition_expiration_days == null || try(var.partition_expiration_days >= 1, false)
+    error_message = "partition_expiration_days must be null or at least 1."
+  }
+}
+
+variable "errors_partition_expiration_days" {
+  description = "Days a partition of the errors table is kept. Null: forever."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.errors_partition_expiration_days == null || try(var.errors_partition_expiration_days >= 1, false)
+    error_message = "errors_partition_expiration_days must be null or at least 1."
+  }
+}
+
+variable "require_partition_filter" {
+  description = "Reject queries on the requests table (and the archive external tables) that do not filter on the partition column."
+  type        = bool
+  default     = false
+}
+
+variable "deletion_protection" {
+  description = "Terraform refuses to destroy the BigQuery tables while this is true."
+  type        = bool
+  default     = true
+}
+
+variable "dataset_delete_contents_on_destroy" {
+  description = "Allow `terraform destroy` to delete the dataset even when it holds tables."
+  type        = bool
+  default     = false
+}
+
+variable "archive_external_table_log_ids" {
+  description = "Log IDs (directory names under {archive_prefix}/ in the archive, e.g. \"requests\", \"stdout\") that get a BigQuery external table with hive partitions dt (DATE) and hour (INTEGER). Empty: no external table."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.archive_external_table_log_ids : length(id) > 0 && !strcontains(id, "/")])
+    error_message = "archive_external_table_log_ids must be non-empty log IDs without slashes."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Cloud Storage
+# ---------------------------------------------------------------------------------------
+
+variable "storage_location" {
+  description = "Location of the buckets. Null: the function region (keeps egress local)."
+  type        = string
+  default     = null
+}
+
+variable "archive_bucket_name" {
+  description = "Name of the archive bucket. Null: <project_id>-<name_prefix>-archive."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.archive_bucket_name == null || can(regex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", var.archive_bucket_name))
+    error_message = "archive_bucket_name must be a valid bucket name (3-63 characters: lowercase letters, digits, - _ .)."
+  }
+}
+
+variable "archive_prefix" {
+  description = "Object prefix of the archive (ARCHIVE_PREFIX): objects are {prefix}/{log_id}/dt=YYYY-MM-DD/hour=HH/{name}.ndjson.gz."
+  type        = string
+  default     = "logs"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$", var.archive_prefix))
+    error_message = "archive_prefix must be a relative path without leading or trailing slash."
+  }
+}
+
+variable "archive_nearline_age_days" {
+  description = "Age in days at which archive objects move to NEARLINE. Null: never."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.archive_nearline_age_days == null || try(var.archive_nearline_age_days >= 1, false)
+    error_message = "archive_nearline_age_days must be null or at least 1."
+  }
+}
+
+variable "archive_coldline_age_days" {
+  description = "Age in days at which archive objects move to COLDLINE. Null: never. Must exceed archive_nearline_age_days."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.archive_coldline_age_days == null || try(var.archive_coldline_age_days >= 1, false)
+    error_message = "archive_coldline_age_days must be null or at least 1."
+  }
+}
+
+variable "archive_delete_age_days" {
+  description = "Age in days at which archive objects are deleted. Null: never."
+  type        = number
+  default     = 730
+
+  validation {
+    condition     = var.archive_delete_age_days == null || try(var.archive_delete_age_days >= 1, false)
+    error_message = "archive_delete_age_days must be null or at least 1."
+  }
+}
+
+variable "archive_retention_days" {
+  description = "Optional bucket retention policy: objects cannot be deleted or replaced before this many days. Null: no retention policy. Incompatible with archive_versioning."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.archive_retention_days == null || try(var.archive_retention_days >= 1 && var.archive_retention_days <= 36500, false)
+    error_message = "archive_retention_days must be null or between 1 and 36500."
+  }
+}
+
+variable "archive_retention_locked" {
+  description = "Lock the retention policy. IRREVERSIBLE: a locked policy can never be shortened or removed, and the bucket cannot be deleted until every object has aged out."
+  type        = bool
+  default     = false
+}
+
+variable "archive_versioning" {
+  description = "Enable Object Versioning on the archive bucket. Off by default: archive objects are written once (if_generation_match=0) and never replaced, so versions only add cost; use archive_retention_days for tamper resistance."
+  type        = bool
+  default     = false
+}
+
+variable "access_log_bucket" {
+  description = "Optional bucket that receives Cloud Storage usage logs of the archive and source buckets. Null: no usage logs (Cloud Audit Logs still record access)."
+  type        = string
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Allow `terraform destroy` to delete the buckets with their objects. Keep false in production."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------
+
+variable "runtime" {
+  description = "Python runtime of the functions."
+  type        = string
+  default     = "python312"
+
+  validation {
+    condition     = contains(["python311", "python312"], var.runtime)
+    error_message = "runtime must be python311 or python312."
+  }
+}
+
+variable "source_root" {
+  description = "Directory holding main.py, requirements.txt, functions/ and sinks/. Null: the repository root (the parent of this module)."
+  type        = string
+  default     = null
+}
+
+variable "build_service_account" {
+  description = "Optional service account Cloud Build uses to build the functions (projects/P/serviceAccounts/EMAIL). Null: the project's default build service account. Set it on projects where the default Compute Engine account has no roles/cloudbuild.builds.builder (see README)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.build_service_account == null || can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", var.build_service_account))
+    error_message = "build_service_account must be projects/PROJECT/serviceAccounts/EMAIL."
+  }
+}
+
+variable "ingress_settings" {
+  description = "Who may reach the functions over the network. ALLOW_INTERNAL_ONLY still accepts Pub/Sub push and Cloud Scheduler from the same project; IAM (run.invoker) is enforced in every mode."
+  type        = string
+  default     = "ALLOW_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.ingress_settings)
+    error_message = "ingress_settings must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "bigquery_write_method" {
+  description = "How the functions write rows (BIGQUERY_WRITE_METHOD): storage_write (Storage Write API) or insert_all (legacy streaming inserts)."
+  type        = string
+  default     = "storage_write"
+
+  validation {
+    condition     = contains(["storage_write", "insert_all"], var.bigquery_write_method)
+    error_message = "bigquery_write_method must be storage_write or insert_all."
+  }
+}
+
+variable "ingest_max_instances" {
+  description = "Maximum instances of the ingest function."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.ingest_max_instances >= 1 && var.ingest_max_instances <= 1000
+    error_message = "ingest_max_instances must be between 1 and 1000."
+  }
+}
+
+variable "ingest_min_instances" {
+  description = "Minimum (always warm) instances of the ingest function."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.ingest_min_instances >= 0 && var.ingest_min_instances <= 100
+    error_message = "ingest_min_instances must be between 0 and 100."
+  }
+}
+
+variable "ingest_concurrency" {
+  description = "Concurrent requests per ingest instance (max_instance_request_concurrency). Above 1 needs at least 1 vCPU (ingest_cpu)."
+  type        = number
+  default     = 16
+
+  validation {
+    condition     = var.ingest_concurrency >= 1 && var.ingest_concurrency <= 1000
+    error_message = "ingest_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "ingest_memory" {
+  description = "Memory of an ingest instance (e.g. 256M, 512M, 1Gi)."
+  type        = string
+  default     = "512M"
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.ingest_memory))
+    error_message = "ingest_memory must look like 512M or 1Gi."
+  }
+}
+
+variable "ingest_cpu" {
+  description = "vCPUs of an ingest instance (\"1\", \"2\", ...)."
+  type        = string
+  default     = "1"
+}
+
+variable "ingest_timeout_seconds" {
+  description = "Request timeout of the ingest function."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.ingest_timeout_seconds >= 1 && var.ingest_timeout_seconds <= 540
+    error_message = "ingest_timeout_seconds must be between 1 and 540."
+  }
+}
+
+variable "drain_max_instances" {
+  description = "Maximum instances of the drain function (1 is enough: each run drains for DRAIN_BUDGET_SECONDS)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.drain_max_instances >= 1 && var.drain_max_instances <= 100
+    error_message = "drain_max_instances must be between 1 and 100."
+  }
+}
+
+variable "drain_min_instances" {
+  description = "Minimum instances of the drain function."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.drain_min_instances >= 0 && var.drain_min_instances <= 10
+    error_message = "drain_min_instances must be between 0 and 10."
+  }
+}
+
+variable "drain_concurrency" {
+  description = "Concurrent requests per drain instance. 1: one drain run per instance."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.drain_concurrency >= 1 && var.drain_concurrency <= 1000
+    error_message = "drain_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "drain_memory" {
+  description = "Memory of a drain instance."
+  type        = string
+  default     = "1Gi"
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.drain_memory))
+    error_message = "drain_memory must look like 512M or 1Gi."
+  }
+}
+
+variable "drain_cpu" {
+  description = "vCPUs of a drain instance."
+  type        = string
+  default     = "1"
+}
+
+variable "drain_timeout_seconds" {
+  description = "Request timeout of the drain function; must exceed drain_budget_seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.drain_timeout_seconds >= 10 && var.drain_timeout_seconds <= 1780
+    error_message = "drain_timeout_seconds must be between 10 and 1780 (Cloud Scheduler waits at most 30 minutes for an HTTP target)."
+  }
+}
+
+variable "drain_batch_size" {
+  description = "Messages pulled per batch by drain (DRAIN_BATCH_SIZE, 1-1000)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.drain_batch_size >= 1 && var.drain_batch_size <= 1000
+    error_message = "drain_batch_size must be between 1 and 1000."
+  }
+}
+
+variable "drain_budget_seconds" {
+  description = "Seconds a drain run keeps pulling before it returns (DRAIN_BUDGET_SECONDS)."
+  type        = number
+  default     = 240
+
+  validation {
+    condition     = var.drain_budget_seconds > 0
+    error_message = "drain_budget_seconds must be positive."
+  }
+}
+
+variable "drain_write_bigquery" {
+  description = "Whether drain also writes request rows to BigQuery (DRAIN_WRITE_BIGQUERY). False by default: ingest writes BigQuery, drain archives."
+  type        = bool
+  default     = false
+}
+
+variable "drain_schedule" {
+  description = "Cron schedule of the Cloud Scheduler job that calls drain."
+  type        = string
+  default     = "*/5 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.drain_schedule))) == 5
+    error_message = "drain_schedule must be a 5-field cron expression such as \"*/5 * * * *\"."
+  }
+}
+
+variable "scheduler_time_zone" {
+  description = "Time zone of drain_schedule (tz database name)."
+  type        = string
+  default     = "Etc/UTC"
+}

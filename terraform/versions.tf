@@ -1,0 +1,15 @@
+terraform {
+  # 1.5: strcontains() and check blocks; tested with 1.11.
+  required_version = ">= 1.5.0, < 2.0.0"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 6.0, < 8.0"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.4.0, < 3.0.0"
+    }
+  }
+}
