@@ -168,7 +168,7 @@ _BYTE_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})|\\(.)")
 
 
 def unescape(value: str) -> str:
-    """Undoes access-log escaping: Apache's `\\"` and `\\\\`, nginx's `\\x22`."""
+    """Undoes access-log escaping (Apache `\\"`, nginx `\\x22`); bytes that are not UTF-8 stay `\\xHH`."""
     if "\\" not in value:
         return value
     out = bytearray()
@@ -178,4 +178,4 @@ def unescape(value: str) -> str:
         out += bytes([int(m.group(1), 16)]) if m.group(1) else m.group(2).encode("utf-8", "surrogateescape")
         pos = m.end()
     out += value[pos:].encode("utf-8", "surrogateescape")
-    return out.decode("utf-8", "replace")
+    return out.decode("utf-8", "backslashreplace")

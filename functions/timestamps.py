@@ -34,7 +34,8 @@ def normalize(value: object) -> str | None:
 
 
 def format_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Four-digit years always (strftime's %Y drops the zeros before year 1000)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def now() -> str:

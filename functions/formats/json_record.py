@@ -32,7 +32,7 @@ def parse(payload: Any) -> RequestColumns | None:
     nested = payload.get("httpRequest")
     if http_request.is_request(nested):
         return http_request.parse(nested, source="json")
-    if http_request.is_request(payload):
+    if "requestMethod" in payload or "requestUrl" in payload:  # a bare `status` is not enough here
         return http_request.parse(payload, source="json")
     return _nginx(payload)
 

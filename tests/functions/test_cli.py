@@ -1,0 +1,67 @@
+"""`python -m functions parse` and `schemas`, run as a user runs them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from functions.schema import TABLES, write_schema_files
+from tests.functions import fixtures as fx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args: str, stdin: bytes) -> list[dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "functions", *args], input=stdin, capture_output=True, cwd=ROOT, check=True
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_one_output_per_input_line_in_order_blank_lines_included() -> None:
+    lines = [fx.data(fx.load_balancer()), b"", b"{broken", fx.data(fx.gen1_function())]
+    out = _cli("parse", stdin=b"\n".join(lines) + b"\n")
+    assert [o["outcome"] for o in out] == ["http", "error", "error", "other"]
+    assert [o["reason"] for o in out] == [None, "not_json", "not_json", None]
+    assert isinstance(out[0]["row"], dict)
+    assert out[0]["row"]["status"] == 200  # a JSON number
+    assert out[3]["row"] is None
+
+
+def test_lines_mode_reads_raw_access_lines_including_crlf_and_non_utf8() -> None:
+    stdin = (
+        fx.NGINX_COMBINED.encode()
+        + b"\r\n"
+        + b'1.2.3.4 - - [20/Nov/2026:09:15:02 +0000] "GET /caf\xe9 HTTP/1.1" 200 1\n\n'
+    )
+    out = _cli("parse", "--lines", stdin=stdin)
+    assert [o["outcome"] for o in out] == ["http", "http", "other"]
+    rows = [o["row"] for o in out[:2]]
+    assert isinstance(rows[0], dict) and rows[0]["user_agent"].endswith("AppleWebKit/537.36")
+    assert isinstance(rows[1], dict) and rows[1]["url"] == "/caf\\xe9"
+
+
+def test_base64_mode_and_files(tmp_path: Path) -> None:
+    path = tmp_path / "messages.txt"
+    path.write_bytes(base64.b64encode(fx.data(fx.cloud_run())) + b"\nnot_base_64\n")
+    out = _cli("parse", "--base64", str(path), stdin=b"")
+    assert [(o["outcome"], o["reason"]) for o in out] == [("http", None), ("error", "bad_base64")]
+
+
+def test_usage_errors_exit_non_zero() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "functions", "parse", "--lines", "--base64"], check=False, capture_output=True, cwd=ROOT
+    )
+    assert done.returncode == 2
+
+
+def test_terraform_schema_files_are_fresh(tmp_path: Path) -> None:
+    """Fails when functions/schema.py changed without `make schemas`."""
+    written = write_schema_files(tmp_path)
+    assert [p.name for p in written] == [f"{t.name}.json" for t in TABLES]
+    for path in written:
+        committed = ROOT / "terraform" / "schemas" / path.name
+        assert committed.read_text() == path.read_text(), f"{committed} is stale: run `make schemas`"

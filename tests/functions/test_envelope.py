@@ -1,0 +1,61 @@
+"""Deliveries -> Message (functions/envelope.py)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import orjson
+import pytest
+
+from functions.envelope import EnvelopeError, from_pulled, from_push_body
+
+# Push body per cloud.google.com/pubsub/docs/push#receive_push; functions-framework's
+# CloudEvent for it (and Eventarc's) carries the same object as `data`.
+PUSH_BODY = {
+    "message": {
+        "attributes": {"logging.googleapis.com/timestamp": "2026-11-20T09:15:02Z"},
+        "data": base64.b64encode(b'{"textPayload": "hi"}').decode(),
+        "messageId": "2070443601311540",
+        "message_id": "2070443601311540",
+        "publishTime": "2026-11-20T09:15:03.123Z",
+        "publish_time": "2026-11-20T09:15:03.123Z",
+    },
+    "subscription": "projects/blog-prod-123/subscriptions/logexport-ingest",
+}
+
+
+def test_push_body_bytes_and_dict_give_the_same_message() -> None:
+    from_bytes = from_push_body(orjson.dumps(PUSH_BODY))
+    assert from_bytes == from_push_body(PUSH_BODY)
+    assert from_bytes.data_is_base64
+    assert base64.b64decode(from_bytes.data or b"") == b'{"textPayload": "hi"}'
+    assert (from_bytes.message_id, from_bytes.publish_time) == ("2070443601311540", "2026-11-20T09:15:03.123Z")
+    assert from_bytes.subscription == "projects/blog-prod-123/subscriptions/logexport-ingest"
+    assert from_bytes.attributes == {"logging.googleapis.com/timestamp": "2026-11-20T09:15:02Z"}
+
+
+def test_message_without_data_keeps_its_identity() -> None:
+    message = from_push_body({"message": {"messageId": "1", "attributes": {"a": "b"}}})
+    assert (message.data, message.message_id, message.subscription) == (None, "1", None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", {"no": "message"}, {"message": "text"}, {"message": {"data": 123}},
+     {"message": {"data": "", "attributes": {"a": 1}}}],
+)  # fmt: skip
+def test_malformed_envelopes_raise(body: bytes | dict[str, object]) -> None:
+    with pytest.raises(EnvelopeError):
+        from_push_body(body)
+
+
+def test_pulled_message() -> None:
+    pulled = SimpleNamespace(
+        data=b"{}", attributes={"k": "v"}, message_id="42", ordering_key="",
+        publish_time=datetime(2026, 11, 20, 9, 15, 3, 123000, tzinfo=UTC),
+    )  # fmt: skip
+    message = from_pulled(pulled, "projects/p/subscriptions/drain")
+    assert (message.data, message.data_is_base64, message.publish_time) == (b"{}", False, "2026-11-20T09:15:03.123000Z")
+    assert (message.subscription, message.ordering_key) == ("projects/p/subscriptions/drain", None)
