@@ -29,33 +29,9 @@ locals {
   # Sink filter
   # -------------------------------------------------------------------------------------
 
-  # GKE container stdout in the chosen namespaces (nginx/Apache/Envoy access lines).
-  gke_namespace_clause = join(" OR ", [for ns in var.gke_namespaces : "resource.labels.namespace_name=\"${ns}\""])
-  gke_stdout_filter    = length(var.gke_namespaces) == 0 ? "" : "(resource.type=\"k8s_container\" AND log_id(\"stdout\") AND (${local.gke_namespace_clause}))"
-
-  # Load balancers, Cloud CDN, Cloud Run, App Engine, Cloud Functions gen2: the httpRequest
-  # field; App Engine's RequestLog protoPayload may carry the request without it.
-  default_log_filter = join(" OR ", compact([
-    "httpRequest:*",
-    "protoPayload.@type=\"type.googleapis.com/google.appengine.logging.v1.RequestLog\"",
-    local.gke_stdout_filter,
-  ]))
-
-  base_log_filter = coalesce(var.log_filter, local.default_log_filter)
-
-  # This stack's own logs, ALWAYS excluded to prevent a feedback loop: gen2 functions log as
-  # Cloud Run revisions (and Cloud Run writes a request log, with httpRequest, for every
-  # push to ingest and every scheduler call to drain) and as cloud_function; the functions'
-  # own structured logs carry the label logexport_component.
-  self_service_clause  = join(" OR ", [for name in local.function_names : "resource.labels.service_name=\"${name}\""])
-  self_function_clause = join(" OR ", [for name in local.function_names : "resource.labels.function_name=\"${name}\""])
-  self_exclusion_filter = join(" OR ", [
-    "(resource.type=\"cloud_run_revision\" AND (${local.self_service_clause}))",
-    "(resource.type=\"cloud_function\" AND (${local.self_function_clause}))",
-    "labels.logexport_component:*",
-  ])
-
-  effective_log_filter = "(${local.base_log_filter}) AND NOT (${local.self_exclusion_filter})"
+  # The sink filter: built by modules/log-filter, which always appends the exclusion of
+  # these functions' own logs (else every push to ingest would be exported again).
+  effective_log_filter = module.log_filter.filter
 
   sink_name        = "${var.name_prefix}-http-requests"
   sink_destination = "pubsub.googleapis.com/${google_pubsub_topic.logs.id}"
@@ -81,12 +57,14 @@ locals {
     ARCHIVE_PREFIX        = var.archive_prefix
   }
 
-  drain_environment = merge(local.common_environment, {
+  drain_only_environment = {
     DRAIN_SUBSCRIPTION   = local.drain_subscription_path
     DRAIN_BATCH_SIZE     = tostring(var.drain_batch_size)
     DRAIN_BUDGET_SECONDS = tostring(var.drain_budget_seconds)
     DRAIN_WRITE_BIGQUERY = var.drain_write_bigquery ? "true" : "false"
-  })
+  }
+
+  drain_environment = merge(local.common_environment, local.drain_only_environment)
 
   # -------------------------------------------------------------------------------------
   # Function source: only what the functions import

@@ -1,6 +1,14 @@
 # Log Router sink -> Pub/Sub topic. Exactly one of the three sinks exists (var.sink_scope).
 # Every sink uses the effective filter, i.e. the user's filter AND NOT this stack's own logs.
 
+module "log_filter" {
+  source = "./modules/log-filter"
+
+  log_filter              = var.log_filter
+  gke_namespaces          = var.gke_namespaces
+  excluded_function_names = local.function_names
+}
+
 resource "google_logging_project_sink" "this" {
   count = var.sink_scope == "project" ? 1 : 0
 
