@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from typing import Any
 
 
@@ -32,6 +33,8 @@ def to_int(field: str, value: Any) -> int | None:
     if type(value) is int:
         return value
     if isinstance(value, str):
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            return int(value)
         if _INT_TEXT.match(value):
             return int(value)
         if value.strip() in ("", "-"):
@@ -43,10 +46,10 @@ def to_int(field: str, value: Any) -> int | None:
 
 def to_str(field: str, value: Any) -> str | None:
     """Strings pass, numbers become their text, `-` and "" become None; objects are a BadFieldError."""
+    if isinstance(value, str):
+        return value if value and value != "-" else None
     if value is None:
         return None
-    if isinstance(value, str):
-        return value if value not in ("", "-") else None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     raise BadFieldError(field, value, "a string")
@@ -93,6 +96,7 @@ def number_seconds(value: str | None, scale: float = 1.0) -> float | None:
 _IPV4 = re.compile(r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\Z")
 
 
+@lru_cache(maxsize=8192)  # client and server addresses repeat: most calls are cache hits
 def ip_without_port(value: str | None) -> str | None:
     """ "1.2.3.4:5678" -> "1.2.3.4", "[::1]:80" -> "::1", "::1" stays; not an IP -> None."""
     if not value:
@@ -131,6 +135,7 @@ def host_without_port(authority: str | None) -> str | None:
 _ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(?:\?([^#]*))?")
 
 
+@lru_cache(maxsize=8192)  # popular URLs repeat
 def split_url(url: str | None) -> tuple[str | None, str | None, str | None, str | None]:
     """Request target -> (scheme, host, path, query); path stays percent-encoded."""
     if not url:

@@ -86,7 +86,9 @@ def find_request(entry: LogEntry) -> RequestColumns | None:
     return json_record.parse(entry.get("jsonPayload"))
 
 
-def metadata_columns(entry: LogEntry, time: str, publish_time: str | None, message_id: str | None) -> dict[str, Any]:
+def metadata_columns(
+    entry: LogEntry, time: str, log_id: str | None, publish_time: str | None, message_id: str | None
+) -> dict[str, Any]:
     """The LogEntry half of an `http_requests` row."""
     resource = _object(entry, "resource")
     resource_labels = _object(resource, "labels", "resource.labels")
@@ -102,7 +104,7 @@ def metadata_columns(entry: LogEntry, time: str, publish_time: str | None, messa
         "insert_id": to_str("insertId", entry.get("insertId")),
         "message_id": message_id,
         "log_name": log_name,
-        "log_id": log_id(entry),
+        "log_id": log_id,
         "resource_type": to_str("resource.type", resource.get("type")),
         "project_id": project,
         "severity": to_str("severity", entry.get("severity")),

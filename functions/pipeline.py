@@ -58,16 +58,17 @@ def process(message: Message, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Out
 def classify(message: Message, data: bytes, entry: logentry.LogEntry) -> Outcome:
     """A decoded LogEntry -> `http` with its row, or `other`."""
     time = logentry.event_time(entry, message.publish_time)
-    log_id = logentry.log_id(entry) or logentry.UNKNOWN_LOG_ID
+    log_id = logentry.log_id(entry)
+    partition = log_id or logentry.UNKNOWN_LOG_ID
     try:
         request = logentry.find_request(entry)
         if request is None:
-            return Outcome("other", message, data, log_id=log_id, event_time=time)
-        row = logentry.metadata_columns(entry, time, message.publish_time, message.message_id)
+            return Outcome("other", message, data, log_id=partition, event_time=time)
+        row = logentry.metadata_columns(entry, time, log_id, message.publish_time, message.message_id)
     except BadFieldError as e:
         return failed(message, data, BAD_FIELD, f"LogEntry field {e}", "parse")
     row.update(request)
-    return Outcome("http", message, data, row=row, log_id=log_id, event_time=time)
+    return Outcome("http", message, data, row=row, log_id=partition, event_time=time)
 
 
 def envelope_failed(body: bytes, error: Exception) -> Outcome:

@@ -19,12 +19,10 @@ from typing import Any
 from functions.fields import BadFieldError, duration_seconds, ip_without_port, to_bool, to_int, to_str
 from functions.request import RequestColumns, request_columns
 
-# An httpRequest with none of these says nothing about a request (e.g. `"httpRequest": {}`).
-_REQUEST_KEYS = ("requestMethod", "requestUrl", "status")
-
 
 def is_request(value: Any) -> bool:
-    return isinstance(value, dict) and any(k in value for k in _REQUEST_KEYS)
+    """An httpRequest with none of these keys says nothing about a request (`"httpRequest": {}`)."""
+    return isinstance(value, dict) and ("requestUrl" in value or "requestMethod" in value or "status" in value)
 
 
 def parse(http: Any, source: str = "httpRequest") -> RequestColumns | None:
