@@ -19,15 +19,18 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from functions.message import Message  # noqa: E402
-from functions.pipeline import process  # noqa: E402
-from tests.functions import fixtures as fx  # noqa: E402
+from functions.message import Message
+from functions.pipeline import process
+from tests.functions import fixtures as fx
 
+T = TypeVar("T")
 PATHS = ["/", "/posts/hello-world", "/feed.xml", "/tags/python", "/static/app.3f9a1c.js", "/api/comments"]
 AGENTS = ["Go-http-client/1.1", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "curl/8.5.0"]
 
@@ -87,6 +90,10 @@ def rate(label: str, work: Callable[[], object], n: int, repeat: int = 5) -> flo
     return per_second
 
 
+def _each(work: Callable[[T], object], items: list[T]) -> list[object]:
+    return [work(item) for item in items]
+
+
 def _timed(work: Callable[[], object]) -> float:
     start = time.perf_counter()
     work()
@@ -103,9 +110,9 @@ def main() -> None:
         pushed = [Message(data=d, message_id=str(i), data_is_base64=True) for i, d in enumerate(encoded)]
         pulled = [Message(data=d, message_id=str(i)) for i, d in enumerate(raw)]
         print(f"{name}:")
-        push = rate("push: base64 -> outcome -> row", lambda m=pushed: [process(x) for x in m], n)
-        pull = rate("pull: bytes -> outcome -> row", lambda m=pulled: [process(x) for x in m], n)
-        base = rate("naive baseline (json+urlsplit)", lambda e=encoded: [naive(x) for x in e], n)
+        push = rate("push: base64 -> outcome -> row", partial(_each, process, pushed), n)
+        pull = rate("pull: bytes -> outcome -> row", partial(_each, process, pulled), n)
+        base = rate("naive baseline (json+urlsplit)", partial(_each, naive, encoded), n)
         print(f"  ratio push/baseline: {push / base:.2f}x   pull/baseline: {pull / base:.2f}x")
 
 
