@@ -1,0 +1,1 @@
+"""Local development support: the emulator harness shared by tests, the demo and benchmarks."""

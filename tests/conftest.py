@@ -1,0 +1,19 @@
+"""Session fixtures shared by every test package: the local emulator stack (local/emulators.py).
+
+Only tests that ask for `stack` start it (once per session); mark them `@pytest.mark.emulators`
+so that `pytest -m "not emulators"` runs the pure core alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.emulators import Stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with Stack(tmp_path_factory.mktemp("emulators")) as running:
+        yield running
