@@ -32,6 +32,8 @@ class Settings:
     archive_bucket: str | None = None
     archive_prefix: str = "logs"
     drain_subscription: str | None = None
+    drain_write_bigquery: bool = False
+    ingest_write_archive: bool = False
     drain_batch_size: int = 1000
     drain_budget_seconds: float = 240.0
     write_budget_seconds: float = 30.0
@@ -53,6 +55,8 @@ class Settings:
             archive_bucket=env.get("ARCHIVE_BUCKET") or None,
             archive_prefix=env.get("ARCHIVE_PREFIX", cls.archive_prefix).strip("/"),
             drain_subscription=env.get("DRAIN_SUBSCRIPTION") or None,
+            drain_write_bigquery=_bool(env, "DRAIN_WRITE_BIGQUERY", cls.drain_write_bigquery),
+            ingest_write_archive=_bool(env, "INGEST_WRITE_ARCHIVE", cls.ingest_write_archive),
             drain_batch_size=_int(env, "DRAIN_BATCH_SIZE", cls.drain_batch_size, 1, 1000),
             drain_budget_seconds=_float(env, "DRAIN_BUDGET_SECONDS", cls.drain_budget_seconds),
             write_budget_seconds=_float(env, "WRITE_BUDGET_SECONDS", cls.write_budget_seconds),
@@ -71,6 +75,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -1,0 +1,37 @@
+"""Stores a batch of outcomes in the destinations one function is configured for.
+
+`ingest` writes BigQuery (and the archive only when INGEST_WRITE_ARCHIVE is set: one object
+per message is costly); `drain` writes the archive (and BigQuery when DRAIN_WRITE_BIGQUERY
+is set). The archive goes first, so a batch whose rows fail is redelivered and its archive
+object is found already written (412) rather than written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from functions.config import Settings
+from functions.outcome import Outcome
+from sinks.archive import Archiver, ArchiveReport
+from sinks.bigquery import BigQuerySink, WriteReport
+
+
+@dataclass(frozen=True, slots=True)
+class StoreReport:
+    bigquery: WriteReport | None
+    archive: ArchiveReport | None
+
+
+class Store:
+    def __init__(
+        self, settings: Settings, *, bigquery: bool, archive: bool, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self.bigquery = BigQuerySink(settings, environ) if bigquery else None
+        self.archiver = Archiver(settings, environ) if archive else None
+
+    def store(self, outcomes: Sequence[Outcome]) -> StoreReport:
+        """Raises `sinks.errors.RetryableError` when anything was not stored: do not ack."""
+        archived = self.archiver.archive(outcomes) if self.archiver else None
+        written = self.bigquery.write(outcomes) if self.bigquery else None
+        return StoreReport(written, archived)
