@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Deploy the logexport stack with gcloud/bq only, for users without Terraform.
+#
+# It builds the same shape as terraform/: a Log Router sink -> Pub/Sub topic -> a push
+# subscription (OIDC, dead-letter topic, retry policy) to the `ingest` function, a pull
+# subscription (with its own dead-letter topic) drained by the `drain` function every few
+# minutes via Cloud Scheduler, the BigQuery dataset and tables, and the archive bucket, with
+# the same least-privilege grants. Re-running it is safe: existing resources are kept
+# (functions are redeployed).
+#
+# Usage (from anywhere; it deploys the repository this script lives in):
+#   PROJECT_ID=my-project REGION=europe-west1 deploy/gcloud-deploy.sh [--dry-run]
+#
+#   --dry-run   print every command instead of running it (no gcloud call is made, so
+#               values that would be looked up appear as <PLACEHOLDERS>)
+#
+# Every setting below can be overridden from the environment.
+set -euo pipefail
+
+# --- Settings ---------------------------------------------------------------------------
+PROJECT_ID="${PROJECT_ID:-}"                         # required (or `gcloud config set project`)
+REGION="${REGION:-europe-west1}"                     # functions, scheduler, bucket region
+PREFIX="${PREFIX:-logexport}"                        # prefix of every resource name
+RUNTIME="${RUNTIME:-python312}"                      # python311 or python312
+INGEST_TRIGGER="${INGEST_TRIGGER:-push}"             # push (own subscription + DLQ) or topic (Eventarc)
+GKE_NAMESPACES="${GKE_NAMESPACES-default}"           # space-separated; set but empty: no container stdout
+LOG_FILTER="${LOG_FILTER:-}"                         # replaces the default filter (self-exclusion is still added)
+DATASET="${DATASET:-logs}"
+BQ_LOCATION="${BQ_LOCATION:-EU}"
+REQUESTS_TABLE="${REQUESTS_TABLE:-http_requests}"
+ERRORS_TABLE="${ERRORS_TABLE:-errors}"
+CLUSTERING_FIELDS="${CLUSTERING_FIELDS:-host,status}"
+BIGQUERY_WRITE_METHOD="${BIGQUERY_WRITE_METHOD:-storage_write}"  # storage_write or insert_all
+ARCHIVE_PREFIX="${ARCHIVE_PREFIX:-logs}"
+NEARLINE_AGE_DAYS="${NEARLINE_AGE_DAYS:-30}"
+COLDLINE_AGE_DAYS="${COLDLINE_AGE_DAYS:-90}"
+DELETE_AGE_DAYS="${DELETE_AGE_DAYS:-730}"
+ACK_DEADLINE="${ACK_DEADLINE:-120}"                  # seconds; >= ingest timeout
+MAX_DELIVERY_ATTEMPTS="${MAX_DELIVERY_ATTEMPTS:-10}"
+INGEST_MEMORY="${INGEST_MEMORY:-512Mi}"
+INGEST_CPU="${INGEST_CPU:-1}"
+INGEST_CONCURRENCY="${INGEST_CONCURRENCY:-16}"
+INGEST_MAX_INSTANCES="${INGEST_MAX_INSTANCES:-10}"
+INGEST_TIMEOUT="${INGEST_TIMEOUT:-60s}"
+DRAIN_MEMORY="${DRAIN_MEMORY:-1Gi}"
+DRAIN_MAX_INSTANCES="${DRAIN_MAX_INSTANCES:-1}"
+DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-300s}"
+DRAIN_BATCH_SIZE="${DRAIN_BATCH_SIZE:-1000}"
+DRAIN_BUDGET_SECONDS="${DRAIN_BUDGET_SECONDS:-240}"
+DRAIN_WRITE_BIGQUERY="${DRAIN_WRITE_BIGQUERY:-false}"
+DRAIN_SCHEDULE="${DRAIN_SCHEDULE:-*/5 * * * *}"
+TIME_ZONE="${TIME_ZONE:-Etc/UTC}"
+
+DRY_RUN=0
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) DRY_RUN=1 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+# --- Helpers ----------------------------------------------------------------------------
+
+# run CMD...: execute, or print it shell-quoted in --dry-run mode.
+run() {
+  if [[ $DRY_RUN == 1 ]]; then
+    printf '%q ' "$@" | sed 's/ $//'
+    echo
+  else
+    "$@"
+  fi
+}
+
+# exists CMD...: true if the describe command succeeds; always false in --dry-run mode so
+# that every create command is printed.
+exists() {
+  [[ $DRY_RUN == 0 ]] && "$@" >/dev/null 2>&1
+}
+
+# lookup PLACEHOLDER CMD...: the command's output, or <PLACEHOLDER> in --dry-run mode.
+lookup() {
+  local placeholder=$1
+  shift
+  if [[ $DRY_RUN == 1 ]]; then echo "<$placeholder>"; else "$@"; fi
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# --- Checks -----------------------------------------------------------------------------
+cd "$(dirname "${BASH_SOURCE[0]}")/.."          # the repository root is the function source
+if [[ ! -f main.py || ! -f requirements.txt ]]; then
+  [[ $DRY_RUN == 1 ]] || die "main.py and requirements.txt must be at $(pwd)"
+  echo "warning: main.py or requirements.txt missing at $(pwd)" >&2
+fi
+if [[ -z $PROJECT_ID && $DRY_RUN == 0 ]]; then
+  PROJECT_ID=$(gcloud config get-value project 2>/dev/null || true)
+fi
+PROJECT_ID="${PROJECT_ID:-<PROJECT_ID>}"
+[[ $PROJECT_ID != "<PROJECT_ID>" || $DRY_RUN == 1 ]] || die "set PROJECT_ID"
+[[ $RUNTIME == python311 || $RUNTIME == python312 ]] || die "RUNTIME must be python311 or python312"
+[[ $INGEST_TRIGGER == push || $INGEST_TRIGGER == topic ]] || die "INGEST_TRIGGER must be push or topic"
+[[ $BIGQUERY_WRITE_METHOD == storage_write || $BIGQUERY_WRITE_METHOD == insert_all ]] ||
+  die "BIGQUERY_WRITE_METHOD must be storage_write or insert_all"
+
+INGEST="${PREFIX}-ingest"
+DRAIN="${PREFIX}-drain"
+TOPIC="${PREFIX}-logs"
+SINK="${PREFIX}-http-requests"
+ARCHIVE_BUCKET="${ARCHIVE_BUCKET:-${PROJECT_ID}-${PREFIX}-archive}"
+sa_email() { echo "${PREFIX}-$1@${PROJECT_ID}.iam.gserviceaccount.com"; }
+INGEST_SA=$(sa_email ingest)
+DRAIN_SA=$(sa_email drain)
+PUSH_SA=$(sa_email push)
+SCHED_SA=$(sa_email sched)
+
+# --- 1. APIs (Eventarc only for INGEST_TRIGGER=topic) -----------------------------------
+apis=(logging pubsub bigquery bigquerystorage storage cloudfunctions run cloudbuild
+  artifactregistry cloudscheduler iam)
+[[ $INGEST_TRIGGER == topic ]] && apis+=(eventarc)
+run gcloud services enable "${apis[@]/%/.googleapis.com}" --project="$PROJECT_ID"
+
+PROJECT_NUMBER=$(lookup PROJECT_NUMBER gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)')
+PUBSUB_AGENT="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+# --- 2. Service accounts: two runtimes, two invoker identities --------------------------
+for role in ingest drain push sched; do
+  exists gcloud iam service-accounts describe "$(sa_email "$role")" --project="$PROJECT_ID" ||
+    run gcloud iam service-accounts create "${PREFIX}-${role}" --project="$PROJECT_ID" \
+      --display-name="logexport ${role}"
+done
+
+# --- 3. Pub/Sub topics ------------------------------------------------------------------
+# --message-retention-duration: the topic keeps messages 1 day so subscriptions can seek back.
+for topic in "$TOPIC" "${INGEST}-dead-letter" "${DRAIN}-dead-letter"; do
+  retention=31d
+  [[ $topic == "$TOPIC" ]] && retention=1d
+  exists gcloud pubsub topics describe "$topic" --project="$PROJECT_ID" ||
+    run gcloud pubsub topics create "$topic" --project="$PROJECT_ID" --message-retention-duration="$retention"
+done
+# Dead letters are only kept if a subscription exists on the dead-letter topic:
+# pull subscriptions that retain them 31 days and never expire.
+for consumer in "$INGEST" "$DRAIN"; do
+  exists gcloud pubsub subscriptions describe "${consumer}-dead-letter" --project="$PROJECT_ID" ||
+    run gcloud pubsub subscriptions create "${consumer}-dead-letter" --project="$PROJECT_ID" \
+      --topic="${consumer}-dead-letter" --message-retention-duration=31d --retain-acked-messages \
+      --expiration-period=never
+  # The Pub/Sub service agent publishes the dead letters.
+  run gcloud pubsub topics add-iam-policy-binding "${consumer}-dead-letter" --project="$PROJECT_ID" \
+    --member="$PUBSUB_AGENT" --role=roles/pubsub.publisher
+done
+
+# --- 4. BigQuery: dataset, tables (schemas generated by `make schemas`), view ----------
+exists bq --project_id="$PROJECT_ID" show --dataset "${PROJECT_ID}:${DATASET}" ||
+  run bq --project_id="$PROJECT_ID" mk --dataset --location="$BQ_LOCATION" \
+    --description="HTTP request logs exported by logexport" "${PROJECT_ID}:${DATASET}"
+# --time_partitioning_*: DAY partitions on the event time; --clustering_fields: the
+# columns most queries filter on.
+exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}" ||
+  run bq --project_id="$PROJECT_ID" mk --table --schema=terraform/schemas/http_requests.json \
+    --time_partitioning_type=DAY --time_partitioning_field=timestamp \
+    --clustering_fields="$CLUSTERING_FIELDS" "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}"
+exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${ERRORS_TABLE}" ||
+  run bq --project_id="$PROJECT_ID" mk --table --schema=terraform/schemas/errors.json \
+    --time_partitioning_type=DAY --time_partitioning_field=error_timestamp \
+    --time_partitioning_expiration=$((90 * 86400)) "${PROJECT_ID}:${DATASET}.${ERRORS_TABLE}"
+DEDUP_SQL="SELECT * EXCEPT (row_number) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY COALESCE(insert_id, message_id, GENERATE_UUID()) ORDER BY publish_time) AS row_number FROM \`${PROJECT_ID}.${DATASET}.${REQUESTS_TABLE}\`) WHERE row_number = 1"
+exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup" ||
+  run bq --project_id="$PROJECT_ID" mk --use_legacy_sql=false --view="$DEDUP_SQL" \
+    "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup"
+# Dataset-level grants only: dataEditor carries bigquery.tables.updateData, all that the
+# Storage Write API and insertAll need. (Older bq versions cannot bind on a dataset: add the
+# accounts as "BigQuery Data Editor" in the dataset's Sharing > Permissions page instead.)
+for sa in "$INGEST_SA" "$DRAIN_SA"; do
+  run bq --project_id="$PROJECT_ID" add-iam-policy-binding --member="serviceAccount:${sa}" \
+    --role=roles/bigquery.dataEditor "${PROJECT_ID}:${DATASET}"
+done
+
+# --- 5. Archive bucket -------------------------------------------------------------------
+LIFECYCLE=$(mktemp)
+trap 'rm -f "$LIFECYCLE"' EXIT
+cat >"$LIFECYCLE" <<JSON
+{"rule": [
+  {"action": {"type": "SetStorageClass", "storageClass": "NEARLINE"}, "condition": {"age": ${NEARLINE_AGE_DAYS}, "matchesStorageClass": ["STANDARD"]}},
+  {"action": {"type": "SetStorageClass", "storageClass": "COLDLINE"}, "condition": {"age": ${COLDLINE_AGE_DAYS}, "matchesStorageClass": ["STANDARD", "NEARLINE"]}},
+  {"action": {"type": "Delete"}, "condition": {"age": ${DELETE_AGE_DAYS}}}
+]}
+JSON
+# --uniform-bucket-level-access: IAM only, no object ACLs; --public-access-prevention:
+# the bucket can never be made public.
+exists gcloud storage buckets describe "gs://${ARCHIVE_BUCKET}" --project="$PROJECT_ID" ||
+  run gcloud storage buckets create "gs://${ARCHIVE_BUCKET}" --project="$PROJECT_ID" \
+    --location="$REGION" --uniform-bucket-level-access --public-access-prevention
+run gcloud storage buckets update "gs://${ARCHIVE_BUCKET}" --lifecycle-file="$LIFECYCLE"
+# objectCreator at bucket level: writes use if_generation_match=0 (create only).
+for sa in "$INGEST_SA" "$DRAIN_SA"; do
+  run gcloud storage buckets add-iam-policy-binding "gs://${ARCHIVE_BUCKET}" \
+    --member="serviceAccount:${sa}" --role=roles/storage.objectCreator
+done
+
+# --- 6. Functions ------------------------------------------------------------------------
+ENV_COMMON="GOOGLE_CLOUD_PROJECT=${PROJECT_ID},BIGQUERY_DATASET=${DATASET},BIGQUERY_TABLE=${REQUESTS_TABLE}"
+ENV_COMMON+=",BIGQUERY_ERROR_TABLE=${ERRORS_TABLE},BIGQUERY_WRITE_METHOD=${BIGQUERY_WRITE_METHOD}"
+ENV_COMMON+=",ARCHIVE_BUCKET=${ARCHIVE_BUCKET},ARCHIVE_PREFIX=${ARCHIVE_PREFIX}"
+ENV_DRAIN="${ENV_COMMON},DRAIN_SUBSCRIPTION=projects/${PROJECT_ID}/subscriptions/${DRAIN}"
+ENV_DRAIN+=",DRAIN_BATCH_SIZE=${DRAIN_BATCH_SIZE},DRAIN_BUDGET_SECONDS=${DRAIN_BUDGET_SECONDS}"
+ENV_DRAIN+=",DRAIN_WRITE_BIGQUERY=${DRAIN_WRITE_BIGQUERY}"
+
+# Flags shared by both deployments:
+#   --gen2                      Cloud Functions 2nd gen (runs on Cloud Run)
+#   --runtime                   python311 or python312
+#   --region                    where the function (and its Cloud Run service) lives
+#   --source=.                  the repository root: main.py + requirements.txt (.gcloudignore
+#                               keeps tests, terraform, .venv... out of the upload)
+#   --no-allow-unauthenticated  callers need roles/run.invoker (granted below to one identity)
+#   --ingress-settings          internal-only: Pub/Sub push and Cloud Scheduler in this
+#                               project still get through, the internet does not
+#   --service-account           the runtime identity (dataset editor, bucket object creator)
+#   --set-env-vars              configuration read by functions/config.py
+#   --memory / --cpu            instance size; concurrency above 1 needs at least 1 vCPU
+#   --concurrency               concurrent requests per instance
+#   --max-instances             upper bound of the autoscaler (cost and quota guard)
+#   --timeout                   request timeout
+common=(--gen2 --runtime="$RUNTIME" --region="$REGION" --project="$PROJECT_ID" --source=.
+  --ingress-settings=internal-only --quiet)
+
+if [[ $INGEST_TRIGGER == push ]]; then
+  # --trigger-http + --entry-point=ingest: ingest is a CloudEvent function; with no Eventarc
+  # trigger our own push subscription (below) calls it, which allows a dead-letter topic.
+  ingest_trigger=(--trigger-http --no-allow-unauthenticated)
+else
+  # --trigger-topic: Eventarc creates and owns the subscription; simpler, but that
+  # subscription cannot have a dead-letter policy. --retry redelivers failures (for up to
+  # 7 days), so a dependency outage does not lose messages.
+  ingest_trigger=(--trigger-topic="$TOPIC" --retry --trigger-service-account="$PUSH_SA")
+fi
+run gcloud functions deploy "$INGEST" "${common[@]}" "${ingest_trigger[@]}" \
+  --entry-point=ingest --service-account="$INGEST_SA" --set-env-vars="$ENV_COMMON" \
+  --memory="$INGEST_MEMORY" --cpu="$INGEST_CPU" --concurrency="$INGEST_CONCURRENCY" \
+  --max-instances="$INGEST_MAX_INSTANCES" --timeout="$INGEST_TIMEOUT"
+
+# drain: an HTTP function; one instance at a time pulls for DRAIN_BUDGET_SECONDS.
+run gcloud functions deploy "$DRAIN" "${common[@]}" --trigger-http --no-allow-unauthenticated \
+  --entry-point=drain --service-account="$DRAIN_SA" --set-env-vars="$ENV_DRAIN" \
+  --memory="$DRAIN_MEMORY" --concurrency=1 --max-instances="$DRAIN_MAX_INSTANCES" --timeout="$DRAIN_TIMEOUT"
+
+# run.invoker for exactly one identity per function.
+run gcloud functions add-invoker-policy-binding "$INGEST" --region="$REGION" --project="$PROJECT_ID" \
+  --member="serviceAccount:${PUSH_SA}"
+run gcloud functions add-invoker-policy-binding "$DRAIN" --region="$REGION" --project="$PROJECT_ID" \
+  --member="serviceAccount:${SCHED_SA}"
+
+url_of() {
+  lookup "${1^^}_URL" gcloud functions describe "$1" --gen2 --region="$REGION" --project="$PROJECT_ID" \
+    --format='value(serviceConfig.uri)'
+}
+INGEST_URL=$(url_of "$INGEST")
+DRAIN_URL=$(url_of "$DRAIN")
+
+# --- 7. Subscriptions ---------------------------------------------------------------------
+# Shared: --ack-deadline (push: how long Pub/Sub waits for the HTTP answer),
+# --dead-letter-topic/--max-delivery-attempts (give up after N tries, keep the message),
+# --min/max-retry-delay (exponential backoff), --expiration-period=never (no expiry for
+# inactivity), --message-retention-duration (unacked messages kept 7 days).
+sub_common=(--project="$PROJECT_ID" --topic="$TOPIC" --ack-deadline="$ACK_DEADLINE"
+  --max-delivery-attempts="$MAX_DELIVERY_ATTEMPTS" --min-retry-delay=10s --max-retry-delay=600s
+  --expiration-period=never --message-retention-duration=7d)
+if [[ $INGEST_TRIGGER == push ]]; then
+  # --push-endpoint: the function URL; --push-auth-service-account: Pub/Sub signs an OIDC
+  # token as the push identity; --push-auth-token-audience: the audience Cloud Run checks.
+  exists gcloud pubsub subscriptions describe "$INGEST" --project="$PROJECT_ID" ||
+    run gcloud pubsub subscriptions create "$INGEST" "${sub_common[@]}" \
+      --dead-letter-topic="${INGEST}-dead-letter" --push-endpoint="$INGEST_URL" \
+      --push-auth-service-account="$PUSH_SA" --push-auth-token-audience="$INGEST_URL"
+  run gcloud pubsub subscriptions add-iam-policy-binding "$INGEST" --project="$PROJECT_ID" \
+    --member="$PUBSUB_AGENT" --role=roles/pubsub.subscriber
+  # Needed on projects created before 2021-04-08 for OIDC push; scoped to the push account.
+  run gcloud iam service-accounts add-iam-policy-binding "$PUSH_SA" --project="$PROJECT_ID" \
+    --member="$PUBSUB_AGENT" --role=roles/iam.serviceAccountTokenCreator
+fi
+exists gcloud pubsub subscriptions describe "$DRAIN" --project="$PROJECT_ID" ||
+  run gcloud pubsub subscriptions create "$DRAIN" "${sub_common[@]}" --dead-letter-topic="${DRAIN}-dead-letter"
+run gcloud pubsub subscriptions add-iam-policy-binding "$DRAIN" --project="$PROJECT_ID" \
+  --member="$PUBSUB_AGENT" --role=roles/pubsub.subscriber
+run gcloud pubsub subscriptions add-iam-policy-binding "$DRAIN" --project="$PROJECT_ID" \
+  --member="serviceAccount:${DRAIN_SA}" --role=roles/pubsub.subscriber
+
+# --- 8. Cloud Scheduler -> drain (OIDC) ---------------------------------------------------
+# --oidc-service-account-email/--oidc-token-audience: the job calls drain with an identity
+# token of the scheduler account; --attempt-deadline: how long it waits for drain.
+sched_args=(--project="$PROJECT_ID" --location="$REGION" --schedule="$DRAIN_SCHEDULE" --time-zone="$TIME_ZONE"
+  --uri="$DRAIN_URL" --http-method=POST --message-body='{}' --headers=Content-Type=application/json
+  --oidc-service-account-email="$SCHED_SA" --oidc-token-audience="$DRAIN_URL" --attempt-deadline=320s
+  --max-retry-attempts=0)
+if exists gcloud scheduler jobs describe "$DRAIN" --project="$PROJECT_ID" --location="$REGION"; then
+  run gcloud scheduler jobs update http "$DRAIN" "${sched_args[@]}"
+else
+  run gcloud scheduler jobs create http "$DRAIN" "${sched_args[@]}"
+fi
+
+# --- 9. Log Router sink (last, so nothing is exported before the consumers exist) ---------
+# Same filter as terraform/modules/log-filter: requests, AND NOT this stack's own logs
+# (Cloud Run logs a request, with httpRequest, for every push to ingest: a feedback loop).
+if [[ -z $LOG_FILTER ]]; then
+  LOG_FILTER='httpRequest:* OR protoPayload.@type="type.googleapis.com/google.appengine.logging.v1.RequestLog"'
+  if [[ -n $GKE_NAMESPACES ]]; then
+    ns_clause=""
+    for ns in $GKE_NAMESPACES; do
+      ns_clause+="${ns_clause:+ OR }resource.labels.namespace_name=\"${ns}\""
+    done
+    LOG_FILTER+=" OR (resource.type=\"k8s_container\" AND log_id(\"stdout\") AND (${ns_clause}))"
+  fi
+fi
+SELF="(resource.type=\"cloud_run_revision\" AND (resource.labels.service_name=\"${INGEST}\" OR resource.labels.service_name=\"${DRAIN}\"))"
+SELF+=" OR (resource.type=\"cloud_function\" AND (resource.labels.function_name=\"${INGEST}\" OR resource.labels.function_name=\"${DRAIN}\"))"
+SELF+=" OR labels.logexport_component:*"
+EFFECTIVE_FILTER="(${LOG_FILTER}) AND NOT (${SELF})"
+
+DESTINATION="pubsub.googleapis.com/projects/${PROJECT_ID}/topics/${TOPIC}"
+if exists gcloud logging sinks describe "$SINK" --project="$PROJECT_ID"; then
+  run gcloud logging sinks update "$SINK" "$DESTINATION" --project="$PROJECT_ID" --log-filter="$EFFECTIVE_FILTER"
+else
+  # New sinks get their own (unique) writer identity.
+  run gcloud logging sinks create "$SINK" "$DESTINATION" --project="$PROJECT_ID" --log-filter="$EFFECTIVE_FILTER"
+fi
+WRITER=$(lookup SINK_WRITER_IDENTITY gcloud logging sinks describe "$SINK" --project="$PROJECT_ID" \
+  --format='value(writerIdentity)')
+# The writer identity may publish to the log topic, nothing else.
+run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project="$PROJECT_ID" \
+  --member="$WRITER" --role=roles/pubsub.publisher
+
+[[ $DRY_RUN == 1 ]] && { echo "Dry run: nothing was changed." >&2; exit 0; }
+echo "Deployed. Query: bq query --use_legacy_sql=false 'SELECT * FROM \`${PROJECT_ID}.${DATASET}.${REQUESTS_TABLE}\` WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 1 HOUR) LIMIT 10'" >&2

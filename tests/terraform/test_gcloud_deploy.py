@@ -1,0 +1,75 @@
+"""deploy/gcloud-deploy.sh: the dry run calls no cloud tool and builds the same filter."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.terraform.hcl import REPO_ROOT
+from tests.terraform.test_log_filter import TERRAFORM, effective_filter
+
+SCRIPT = REPO_ROOT / "deploy" / "gcloud-deploy.sh"
+
+
+def dry_run(tmp_path: Path, **env: str) -> list[list[str]]:
+    # Fake gcloud/bq that fail loudly: a dry run must not call them.
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    for tool in ("gcloud", "bq"):
+        fake = fake_bin / tool
+        fake.write_text(f"#!/bin/sh\necho 'dry run called {tool}' >&2\nexit 99\n")
+        fake.chmod(0o755)
+    environment = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "PROJECT_ID": "demo-proj", **env}
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "--dry-run"], capture_output=True, text=True, env=environment, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dry run called" not in result.stderr
+    return [shlex.split(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def _flag(command: list[str], name: str) -> str:
+    values = [arg.split("=", 1)[1] for arg in command if arg.startswith(f"--{name}=")]
+    assert len(values) == 1, f"--{name} in {command}"
+    return values[0]
+
+
+def _find(commands: list[list[str]], *prefix: str) -> list[str]:
+    found = [c for c in commands if c[: len(prefix)] == list(prefix)]
+    assert len(found) == 1, f"{' '.join(prefix)}: {found}"
+    return found[0]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_dry_run_deploys_both_functions_behind_iam(tmp_path: Path) -> None:
+    commands = dry_run(tmp_path)
+    ingest = _find(commands, "gcloud", "functions", "deploy", "logexport-ingest")
+    assert _flag(ingest, "entry-point") == "ingest"
+    assert _flag(ingest, "runtime") == "python312"
+    assert "--trigger-http" in ingest and "--no-allow-unauthenticated" in ingest
+    assert "DRAIN_SUBSCRIPTION" not in _flag(ingest, "set-env-vars")
+    drain = _find(commands, "gcloud", "functions", "deploy", "logexport-drain")
+    assert _flag(drain, "entry-point") == "drain"
+    env = dict(pair.split("=", 1) for pair in _flag(drain, "set-env-vars").split(","))
+    assert env["DRAIN_SUBSCRIPTION"] == "projects/demo-proj/subscriptions/logexport-drain"
+    assert env["DRAIN_WRITE_BIGQUERY"] == "false"
+    push = _find(commands, "gcloud", "pubsub", "subscriptions", "create", "logexport-ingest")
+    assert _flag(push, "dead-letter-topic") == "logexport-ingest-dead-letter"
+    assert _flag(push, "push-auth-service-account") == "logexport-push@demo-proj.iam.gserviceaccount.com"
+    pull = _find(commands, "gcloud", "pubsub", "subscriptions", "create", "logexport-drain")
+    assert _flag(pull, "dead-letter-topic") == "logexport-drain-dead-letter"
+    # No project-level grant at all.
+    assert not [c for c in commands if c[:3] == ["gcloud", "projects", "add-iam-policy-binding"]]
+
+
+@pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")
+@pytest.mark.parametrize("namespaces", ["default", "blog ingress-nginx", ""])
+def test_dry_run_uses_the_terraform_filter(tmp_path: Path, namespaces: str) -> None:
+    commands = dry_run(tmp_path, GKE_NAMESPACES=namespaces)
+    sink = _find(commands, "gcloud", "logging", "sinks", "create", "logexport-http-requests")
+    assert _flag(sink, "log-filter") == effective_filter(gke_namespaces=namespaces.split())
