@@ -47,7 +47,8 @@ DRAIN_MAX_INSTANCES="${DRAIN_MAX_INSTANCES:-1}"
 DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-300s}"
 DRAIN_BATCH_SIZE="${DRAIN_BATCH_SIZE:-1000}"
 DRAIN_BUDGET_SECONDS="${DRAIN_BUDGET_SECONDS:-240}"
-DRAIN_WRITE_BIGQUERY="${DRAIN_WRITE_BIGQUERY:-false}"
+DRAIN_WRITE_BIGQUERY="${DRAIN_WRITE_BIGQUERY:-false}"    # drain also writes BigQuery rows
+INGEST_WRITE_ARCHIVE="${INGEST_WRITE_ARCHIVE:-false}"    # ingest also archives (one object per message)
 DRAIN_SCHEDULE="${DRAIN_SCHEDULE:-*/5 * * * *}"
 TIME_ZONE="${TIME_ZONE:-Etc/UTC}"
 
@@ -192,8 +193,11 @@ exists gcloud storage buckets describe "gs://${ARCHIVE_BUCKET}" --project="$PROJ
   run gcloud storage buckets create "gs://${ARCHIVE_BUCKET}" --project="$PROJECT_ID" \
     --location="$REGION" --uniform-bucket-level-access --public-access-prevention
 run gcloud storage buckets update "gs://${ARCHIVE_BUCKET}" --lifecycle-file="$LIFECYCLE"
-# objectCreator at bucket level: writes use if_generation_match=0 (create only).
-for sa in "$INGEST_SA" "$DRAIN_SA"; do
+# objectCreator at bucket level: writes use if_generation_match=0 (create only). drain
+# archives; ingest only when INGEST_WRITE_ARCHIVE=true.
+archivers=("$DRAIN_SA")
+[[ $INGEST_WRITE_ARCHIVE == true ]] && archivers+=("$INGEST_SA")
+for sa in "${archivers[@]}"; do
   run gcloud storage buckets add-iam-policy-binding "gs://${ARCHIVE_BUCKET}" \
     --member="serviceAccount:${sa}" --role=roles/storage.objectCreator
 done
@@ -202,6 +206,7 @@ done
 ENV_COMMON="GOOGLE_CLOUD_PROJECT=${PROJECT_ID},BIGQUERY_DATASET=${DATASET},BIGQUERY_TABLE=${REQUESTS_TABLE}"
 ENV_COMMON+=",BIGQUERY_ERROR_TABLE=${ERRORS_TABLE},BIGQUERY_WRITE_METHOD=${BIGQUERY_WRITE_METHOD}"
 ENV_COMMON+=",ARCHIVE_BUCKET=${ARCHIVE_BUCKET},ARCHIVE_PREFIX=${ARCHIVE_PREFIX}"
+ENV_INGEST="${ENV_COMMON},INGEST_WRITE_ARCHIVE=${INGEST_WRITE_ARCHIVE}"
 ENV_DRAIN="${ENV_COMMON},DRAIN_SUBSCRIPTION=projects/${PROJECT_ID}/subscriptions/${DRAIN}"
 ENV_DRAIN+=",DRAIN_BATCH_SIZE=${DRAIN_BATCH_SIZE},DRAIN_BUDGET_SECONDS=${DRAIN_BUDGET_SECONDS}"
 ENV_DRAIN+=",DRAIN_WRITE_BIGQUERY=${DRAIN_WRITE_BIGQUERY}"
@@ -235,7 +240,7 @@ else
   ingest_trigger=(--trigger-topic="$TOPIC" --retry --trigger-service-account="$PUSH_SA")
 fi
 run gcloud functions deploy "$INGEST" "${common[@]}" "${ingest_trigger[@]}" \
-  --entry-point=ingest --service-account="$INGEST_SA" --set-env-vars="$ENV_COMMON" \
+  --entry-point=ingest --service-account="$INGEST_SA" --set-env-vars="$ENV_INGEST" \
   --memory="$INGEST_MEMORY" --cpu="$INGEST_CPU" --concurrency="$INGEST_CONCURRENCY" \
   --max-instances="$INGEST_MAX_INSTANCES" --timeout="$INGEST_TIMEOUT"
 

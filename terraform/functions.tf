@@ -62,7 +62,7 @@ resource "google_cloudfunctions2_function" "ingest" {
     timeout_seconds                  = var.ingest_timeout_seconds
     ingress_settings                 = var.ingress_settings
     all_traffic_on_latest_revision   = true
-    environment_variables            = local.common_environment
+    environment_variables            = local.ingest_environment
   }
 
   lifecycle {

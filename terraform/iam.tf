@@ -49,13 +49,13 @@ resource "google_bigquery_dataset_iam_member" "drain_editor" {
 
 # --- Cloud Storage: bucket level, create only. Objects are written with
 # if_generation_match=0, which needs storage.objects.create and nothing else (a 412 answers
-# "already written" without read access).
+# "already written" without read access). drain archives; ingest only if asked to.
 
 resource "google_storage_bucket_iam_member" "archive_creator" {
-  for_each = {
-    ingest = google_service_account.ingest.member
-    drain  = google_service_account.drain.member
-  }
+  for_each = merge(
+    { drain = google_service_account.drain.member },
+    var.ingest_write_archive ? { ingest = google_service_account.ingest.member } : {},
+  )
 
   bucket = google_storage_bucket.archive.name
   role   = "roles/storage.objectCreator"

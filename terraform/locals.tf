@@ -57,6 +57,10 @@ locals {
     ARCHIVE_PREFIX        = var.archive_prefix
   }
 
+  ingest_environment = merge(local.common_environment, {
+    INGEST_WRITE_ARCHIVE = var.ingest_write_archive ? "true" : "false"
+  })
+
   drain_only_environment = {
     DRAIN_SUBSCRIPTION   = local.drain_subscription_path
     DRAIN_BATCH_SIZE     = tostring(var.drain_batch_size)

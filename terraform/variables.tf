@@ -634,6 +634,12 @@ variable "drain_write_bigquery" {
   default     = false
 }
 
+variable "ingest_write_archive" {
+  description = "Whether ingest also archives each message to Cloud Storage (INGEST_WRITE_ARCHIVE). False by default: one object per pushed message is costly, and drain archives everything in batches. Only when true does ingest get objectCreator on the archive bucket."
+  type        = bool
+  default     = false
+}
+
 variable "drain_schedule" {
   description = "Cron schedule of the Cloud Scheduler job that calls drain."
   type        = string

@@ -53,6 +53,11 @@ def test_dry_run_deploys_both_functions_behind_iam(tmp_path: Path) -> None:
     assert _flag(ingest, "runtime") == "python312"
     assert "--trigger-http" in ingest and "--no-allow-unauthenticated" in ingest
     assert "DRAIN_SUBSCRIPTION" not in _flag(ingest, "set-env-vars")
+    assert "INGEST_WRITE_ARCHIVE=false" in _flag(ingest, "set-env-vars").split(",")
+    archive_grants = [c for c in commands if c[:4] == ["gcloud", "storage", "buckets", "add-iam-policy-binding"]]
+    assert [_flag(c, "member") for c in archive_grants] == [
+        "serviceAccount:logexport-drain@demo-proj.iam.gserviceaccount.com"
+    ]
     drain = _find(commands, "gcloud", "functions", "deploy", "logexport-drain")
     assert _flag(drain, "entry-point") == "drain"
     env = dict(pair.split("=", 1) for pair in _flag(drain, "set-env-vars").split(","))

@@ -321,7 +321,10 @@ def test_runtime_is_validated(root: Module) -> None:
 def test_function_environment_names(root: Module) -> None:
     ingest = block(root.resource("google_cloudfunctions2_function", "ingest"), "service_config")
     drain = block(root.resource("google_cloudfunctions2_function", "drain"), "service_config")
-    assert expr(ingest["environment_variables"]) == "local.common_environment"
+    assert expr(ingest["environment_variables"]) == "local.ingest_environment"
+    assert "local.common_environment" in root.local("ingest_environment")
+    unquoted = re.sub("[\"']", "", str(root.local("ingest_environment")))
+    assert "INGEST_WRITE_ARCHIVE: ${var.ingest_write_archive ? true : false}" in unquoted
     assert expr(drain["environment_variables"]) == "local.drain_environment"
     common = root.local("common_environment")
     assert common == {
