@@ -276,6 +276,16 @@ def _tcp_open(port: int) -> bool:
         return False
 
 
+def _exited(pid: int, timeout: float) -> bool:
+    """Waits for our child `pid` to exit without reaping it."""
+    deadline = time.monotonic() + timeout
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class Emulator:
     """One emulator process: start, stop and restart on the same ports, with a readiness check."""
 
@@ -361,23 +371,27 @@ class Emulator:
         self.wait_ready(timeout)
 
     def stop(self) -> None:
-        """Stops the process group we started, by its PID: SIGTERM, then SIGKILL after a grace period."""
+        """Stops the process group we started, by its PID: SIGTERM, then SIGKILL after a grace period.
+
+        The leader is reaped only after its group has been killed: until then its PID (the group
+        id) cannot be reused, so no signal can reach a process we did not start.
+        """
         process = self._process
         if process is None:
             return
         if process.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(STOP_TIMEOUT_SECONDS)
-        # Children left in the group (none expected) go with it.
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+            self._signal_group(signal.SIGTERM)
+            if not _exited(process.pid, STOP_TIMEOUT_SECONDS):
+                self._signal_group(signal.SIGKILL)
+                _exited(process.pid, STOP_TIMEOUT_SECONDS)
+            self._signal_group(signal.SIGKILL)  # children left in the group (none expected)
+            process.wait(STOP_TIMEOUT_SECONDS)
         self._close()
+
+    def _signal_group(self, signum: int) -> None:
+        if self._process is not None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signum)
 
     def restart(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         """Stops and starts again on the same port(s), keeping the state directory's data."""

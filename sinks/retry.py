@@ -26,6 +26,7 @@ T = TypeVar("T")
 INITIAL_BACKOFF_SECONDS = 0.1
 MAX_BACKOFF_SECONDS = 5.0
 MIN_ATTEMPT_TIMEOUT_SECONDS = 0.5
+MIN_SLEEP_SECONDS = 0.01
 MAX_ATTEMPT_TIMEOUT_SECONDS = 120.0
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class Budget:
 def call(operation: Callable[[float], T], budget: Budget, what: str) -> T:
     """Runs `operation(timeout)` until it succeeds, retrying transient failures while the budget lasts.
 
-    A transient failure past the budget raises `RetryableError`; an API error that retrying
+    A transient failure past the budget raises `RetryableError` (at most one attempt timeout,
+    `MIN_ATTEMPT_TIMEOUT_SECONDS`, after the budget); an API error that retrying
     cannot fix (404, 403, 400...) raises `DestinationError` at once; anything else propagates.
     """
     attempt = 0
@@ -80,10 +82,12 @@ def call(operation: Callable[[float], T], budget: Budget, what: str) -> T:
                     raise DestinationError(f"{what}: {error}") from error
                 raise
             delay = min(MAX_BACKOFF_SECONDS, INITIAL_BACKOFF_SECONDS * 2**attempt) * random.uniform(0.5, 1.0)
-            if budget.remaining() <= delay:
+            remaining = budget.remaining()
+            if remaining <= MIN_SLEEP_SECONDS:
                 raise RetryableError(
                     f"{what}: still failing after {attempt + 1} attempts in {budget.elapsed():.1f} s: {error}"
                 ) from error
+            delay = min(delay, remaining)  # the last attempt comes at the deadline, not before it
             log.warning("%s: attempt %d failed (%s), retrying in %.2f s", what, attempt + 1, error, delay)
             time.sleep(delay)
             attempt += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,3 +147,27 @@ def test_stopped_bigquery_is_a_retryable_error_within_the_budget(
     # The same sink (and its clients) recovers once the emulator is back, and the data survived the restart.
     assert sink.write([http_outcome(2)]).rows == 1
     assert query(sink, "SELECT COUNT(*) AS n FROM `{ds}.http_requests`") == [{"n": 2}]
+
+
+def test_error_row_rejected_for_its_payload_lands_without_it(dest: Destinations) -> None:
+    sink = dest.sink("storage_write")
+    sink.ensure()
+    outcome = error_outcome("e7")
+    assert outcome.row is not None
+    broken = replace(outcome, row={**outcome.row, "payload_bytes": "*** not base64 ***"})
+    report = sink.write([broken])
+    assert (report.error_rows, report.rejected) == (1, 1)
+    (row,) = query(sink, "SELECT * FROM `{ds}.errors`")
+    assert row["message_id"] == "e7" and row["payload_bytes"] is None and row["payload"] is None
+    assert "payload dropped" in row["message"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_one_sink_serves_concurrent_writes(dest: Destinations, method: WriteMethod) -> None:
+    sink = dest.sink(method)  # clients not created yet: the threads race to create them
+    sink.ensure()
+    batches = [[http_outcome(t * 100 + n) for n in range(50)] for t in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        reports = list(pool.map(sink.write, batches))
+    assert sum(r.rows for r in reports) == 400
+    assert query(sink, "SELECT COUNT(DISTINCT insert_id) AS n FROM `{ds}.http_requests`") == [{"n": 400}]
