@@ -10,10 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.emulators import Stack
+from local.emulators import Stack, ensure_installed
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        ensure_installed()  # a first run installs for a minute or so: show its progress
     with Stack(tmp_path_factory.mktemp("emulators")) as running:
         yield running
