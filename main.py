@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the sinks import the Google clients: heavy, so only on firs
 
 OWN_LOG_LABEL = "logexport_component"  # the sink filter excludes entries carrying it
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # builders call _once for what they need
 _instances: dict[str, Any] = {}
 
 
@@ -93,8 +93,8 @@ def ingest(event: CloudEvent) -> None:
     # The request body is the push envelope itself for our push subscription and for
     # Eventarc's binary-mode events; reading it keeps the `subscription` that the
     # framework's conversion drops. Structured-mode events carry it in `event.data`.
-    body = flask.request.get_data()
-    _ingest_one(body if body.lstrip().startswith(b'{"message"') else event.data)
+    body = flask.request.get_json(silent=True)
+    _ingest_one(body if isinstance(body, dict) and "message" in body else event.data)
 
 
 @functions_framework.errorhandler(400)  # type: ignore[misc]  # untyped decorator

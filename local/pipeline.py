@@ -1,0 +1,196 @@
+"""The whole pipeline on this machine: the emulators, functions-framework serving `ingest`
+and `drain`, and the topic and subscriptions wired as Terraform wires them in the cloud.
+
+    with LocalPipeline() as p:
+        p.publish([entry_bytes, ...])
+        p.drain()
+
+Used by the demo (local/demo.py), `make up`, the end-to-end tests and the reliability runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import orjson
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
+
+from functions.config import Settings
+from local.emulators import ROOT, Stack, free_port
+from sinks.bigquery import BigQuerySink
+from sinks.clients import make_storage_client
+
+TOPIC = "cloud-logging-export"
+INGEST_SUBSCRIPTION = "logexport-ingest"
+DRAIN_SUBSCRIPTION = "logexport-drain"
+DEAD_LETTER_TOPIC = "logexport-dead-letter"
+DEAD_LETTER_SUBSCRIPTION = "logexport-dead-letter-inspect"
+BUCKET = "logexport-archive"
+MAX_DELIVERY_ATTEMPTS = 5
+ACK_DEADLINE_SECONDS = 20
+
+
+class FunctionServer:
+    """One functions-framework process serving one entry point of main.py on loopback."""
+
+    def __init__(self, target: str, signature: str, env: dict[str, str], log_dir: Path) -> None:
+        self.target, self.signature, self.env = target, signature, env
+        self.port = free_port()
+        self.log_path = log_dir / f"{target}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 30.0) -> None:
+        command = [
+            str(Path(sys.executable).parent / "functions-framework"),
+            "--target", self.target, "--signature-type", self.signature, "--source", str(ROOT / "main.py"),
+            "--host", "127.0.0.1", "--port", str(self.port),
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.target} exited: see {self.log_path}")
+            if _listening(self.port):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.target} did not start within {timeout:.0f}s: see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed instance dies: no cleanup, no acks."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def _listening(port: int) -> bool:
+    """A TCP connect, not a request: a request to `drain` would run it."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class LocalPipeline:
+    def __init__(self, state_dir: Path | None = None, write_method: str = "storage_write") -> None:
+        self._own_state = state_dir is None
+        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="pipeline-"))
+        self.stack = Stack(self.state_dir / "emulators")
+        self.write_method = write_method
+        self.servers: dict[str, FunctionServer] = {}
+
+    # -- set up ------------------------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        project = self.stack.env()["GOOGLE_CLOUD_PROJECT"]
+        return {
+            **os.environ,
+            **self.stack.env(),
+            "BIGQUERY_DATASET": "logs",
+            "BIGQUERY_WRITE_METHOD": self.write_method,
+            "ARCHIVE_BUCKET": BUCKET,
+            "ARCHIVE_PREFIX": "logs",
+            "DRAIN_SUBSCRIPTION": f"projects/{project}/subscriptions/{DRAIN_SUBSCRIPTION}",
+            "WRITE_BUDGET_SECONDS": "10",
+            "DRAIN_BUDGET_SECONDS": "60",
+        }
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env())
+
+    def start(self) -> None:
+        try:
+            self.stack.start()
+            env = self.env()
+            os.environ.update(self.stack.env())  # this process's own clients talk to the emulators too
+            BigQuerySink(self.settings, env).ensure()
+            make_storage_client(self.settings, env).create_bucket(BUCKET)
+            self.servers = {
+                "ingest": FunctionServer("ingest", "cloudevent", env, self.state_dir),
+                "drain": FunctionServer("drain", "http", env, self.state_dir),
+            }
+            for server in self.servers.values():
+                server.start()
+            self._create_topics()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _create_topics(self) -> None:
+        project = self.settings.project
+        publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+        self.topic = publisher.topic_path(project, TOPIC)
+        dead_letter = publisher.topic_path(project, DEAD_LETTER_TOPIC)
+        for topic in (self.topic, dead_letter):
+            publisher.create_topic(name=topic)
+        policy = {"dead_letter_topic": dead_letter, "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS}
+        retry = {"minimum_backoff": {"seconds": 1}, "maximum_backoff": {"seconds": 5}}
+        subscriber.create_subscription(request={
+            "name": subscriber.subscription_path(project, INGEST_SUBSCRIPTION), "topic": self.topic,
+            "push_config": {"push_endpoint": self.servers["ingest"].url}, "ack_deadline_seconds": ACK_DEADLINE_SECONDS,
+            "dead_letter_policy": policy, "retry_policy": retry,
+        })  # fmt: skip
+        subscriber.create_subscription(request={
+            "name": subscriber.subscription_path(project, DRAIN_SUBSCRIPTION), "topic": self.topic,
+            "ack_deadline_seconds": ACK_DEADLINE_SECONDS, "dead_letter_policy": policy, "retry_policy": retry,
+        })  # fmt: skip
+        subscriber.create_subscription(
+            request={"name": subscriber.subscription_path(project, DEAD_LETTER_SUBSCRIPTION), "topic": dead_letter}
+        )
+        self.publisher = publisher
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        self.stack.stop()
+        if self._own_state:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalPipeline:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- use ---------------------------------------------------------------------------------
+    def publish(self, payloads: Iterable[bytes], attributes: dict[str, str] | None = None) -> list[str]:
+        """Publishes each payload as one message, as the Log Router does; returns message ids."""
+        futures = [self.publisher.publish(self.topic, payload, **(attributes or {})) for payload in payloads]
+        return [f.result(timeout=60) for f in futures]
+
+    def drain(self, timeout: float = 120.0) -> dict[str, Any]:
+        """Calls `drain` as Cloud Scheduler would; returns its JSON summary."""
+        url = self.servers["drain"].url
+        request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return orjson.loads(response.read())  # type: ignore[no-any-return]
+        except urllib.error.HTTPError as e:
+            return orjson.loads(e.read())  # type: ignore[no-any-return]
