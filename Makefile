@@ -3,9 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help venv test lint typecheck tf-check pytest schemas bench
+.PHONY: help venv test lint typecheck tf-check pytest schemas bench demo up publish
 
 help:
+	@echo "make demo      install what is missing, run the whole pipeline locally on a sample, print what landed"
+	@echo "make up        start the local pipeline and keep it running (Ctrl-C stops it)"
+	@echo "make publish FILE=access.log   publish your own log lines to the pipeline started by make up"
 	@echo "make test      install what is missing, then lint, type-check, check Terraform and run every test"
 	@echo "make schemas   regenerate terraform/schemas/*.json from functions/schema.py"
 	@echo "make bench     run the benchmarks in bench/"
@@ -39,3 +42,14 @@ schemas: venv
 
 bench: venv
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/sinks.py
+
+demo: venv
+	$(BIN)/python -m local.demo
+
+up: venv
+	$(BIN)/python -m local.pipeline
+
+publish: venv
+	@test -n "$(FILE)" || (echo "usage: make publish FILE=path/to/access.log" && exit 2)
+	$(BIN)/python -m local.publish "$(FILE)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import orjson
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
 from functions.config import Settings
-from local.emulators import ROOT, Stack, free_port
+from local.emulators import INSTALL_DIR, ROOT, Stack, free_port
 from sinks.bigquery import BigQuerySink
 from sinks.clients import make_storage_client
 
@@ -38,6 +39,7 @@ DRAIN_SUBSCRIPTION = "logexport-drain"
 DEAD_LETTER_TOPIC = "logexport-dead-letter"
 DEAD_LETTER_SUBSCRIPTION = "logexport-dead-letter-inspect"
 BUCKET = "logexport-archive"
+UP_ENV_FILE = INSTALL_DIR / "run" / "up.json"  # where `make up` tells `make publish` how to reach it
 MAX_DELIVERY_ATTEMPTS = 5
 ACK_DEADLINE_SECONDS = 20
 
@@ -194,3 +196,29 @@ class LocalPipeline:
                 return orjson.loads(response.read())  # type: ignore[no-any-return]
         except urllib.error.HTTPError as e:
             return orjson.loads(e.read())  # type: ignore[no-any-return]
+
+
+def up() -> None:
+    """`make up`: the pipeline keeps running until Ctrl-C; `make publish` finds it."""
+    with LocalPipeline() as pipeline:
+        env = {k: v for k, v in pipeline.env().items() if k not in os.environ or k.endswith("_HOST")}
+        UP_ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+        UP_ENV_FILE.write_bytes(orjson.dumps(env | {"INGEST_URL": pipeline.servers["ingest"].url,
+                                                    "DRAIN_URL": pipeline.servers["drain"].url}))  # fmt: skip
+        print(f"topic:  {pipeline.topic}\ningest: {pipeline.servers['ingest'].url}\n"
+              f"drain:  {pipeline.servers['drain'].url}  (curl -X POST it to archive)\n"
+              f"state:  {pipeline.state_dir}\n", flush=True)  # fmt: skip
+        for key, value in sorted(env.items()):
+            print(f"export {key}={value}")
+        print("\nPublish a log file with `make publish FILE=...`; Ctrl-C stops everything.", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            UP_ENV_FILE.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    up()

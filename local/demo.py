@@ -1,0 +1,111 @@
+"""The local demo: the whole pipeline on this machine, start to finish, in one command.
+
+Starts the emulators and functions-framework (`ingest`, `drain`), publishes the story of
+local/sample.py to the topic the Log Router would publish to, waits for `ingest` to store
+every row, calls `drain` as Cloud Scheduler would, prints what landed, and stops everything.
+
+    python -m local.demo            (or: make demo)
+"""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import sys
+import time
+from typing import Any
+
+from local.pipeline import BUCKET, LocalPipeline
+from local.sample import story
+from sinks.clients import make_bigquery_client, make_storage_client
+
+WAIT_SECONDS = 120.0
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def main() -> int:
+    started = time.monotonic()
+    say("== Starting the emulators (Pub/Sub, BigQuery, Cloud Storage) and functions-framework ==")
+    with LocalPipeline() as pipeline:
+        say(f"   ingest: {pipeline.servers['ingest'].url}  drain: {pipeline.servers['drain'].url}")
+        items = list(story())
+        kinds = collections.Counter(item.kind for item in items)
+        sources = collections.Counter(item.source for item in items)
+        say(f"== Publishing {len(items)} messages to {pipeline.topic} ==")
+        for source, count in sources.most_common():
+            say(f"   {count:>5}  {source}")
+        pipeline.publish(item.payload for item in items)
+
+        bigquery = make_bigquery_client(pipeline.settings)
+        expected = kinds["http"] + kinds["error"]
+        say(f"== Waiting for ingest (push) to store {kinds['http']} rows and {kinds['error']} error rows ==")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while (stored := _count(bigquery, "logs.http_requests") + _count(bigquery, "logs.errors")) < expected:
+            if time.monotonic() > deadline:
+                say(f"   only {stored} of {expected} stored after {WAIT_SECONDS:.0f}s: see {pipeline.state_dir}")
+                return 1
+            say(f"   {stored}/{expected} stored")
+            time.sleep(2)
+
+        say("== Calling drain (batch pull -> archive) ==")
+        summary = pipeline.drain()
+        say(
+            "   "
+            + ", ".join(f"{k}={summary[k]}" for k in ("pulled", "stored", "errors", "acked", "seconds", "stopped"))
+        )
+
+        _report(bigquery, pipeline)
+        say(f"== Done in {time.monotonic() - started:.0f}s; everything it started is stopped ==")
+    return 0 if summary.get("failure") is None else 1
+
+
+def _count(bigquery: Any, table: str) -> int:
+    return int(next(iter(bigquery.query(f"SELECT COUNT(*) AS n FROM {table}").result()))["n"])
+
+
+def _rows(bigquery: Any, sql: str) -> list[dict[str, Any]]:
+    return [dict(row) for row in bigquery.query(sql).result()]
+
+
+def _report(bigquery: Any, pipeline: LocalPipeline) -> None:
+    say("== What landed in BigQuery ==")
+    say(f"   http_requests: {_count(bigquery, 'logs.http_requests')} rows "
+        f"({_count(bigquery, 'logs.http_requests_dedup')} after de-duplication); "
+        f"errors: {_count(bigquery, 'logs.errors')} rows")  # fmt: skip
+    say("   requests by source:")
+    for row in _rows(bigquery, "SELECT source, COUNT(*) AS n FROM logs.http_requests GROUP BY source ORDER BY n DESC"):
+        say(f"     {row['source']:<14} {row['n']:>6}")
+    say("   requests per status:")
+    for row in _rows(bigquery, "SELECT status, COUNT(*) AS n FROM logs.http_requests GROUP BY status ORDER BY status"):
+        say(f"     {row['status']}  {row['n']:>6}")
+    say("   top paths:")
+    top = "SELECT path, COUNT(*) AS n FROM logs.http_requests GROUP BY path ORDER BY n DESC, path LIMIT 5"
+    for row in _rows(bigquery, top):
+        say(f"     {row['n']:>6}  {row['path']}")
+    latency = _rows(
+        bigquery,
+        "SELECT APPROX_QUANTILES(latency_seconds, 100)[OFFSET(50)] AS p50, "
+        "APPROX_QUANTILES(latency_seconds, 100)[OFFSET(95)] AS p95 FROM logs.http_requests "
+        "WHERE latency_seconds IS NOT NULL",
+    )[0]
+    say(f"   latency: p50 {latency['p50'] * 1000:.1f} ms, p95 {latency['p95'] * 1000:.1f} ms")
+    say("   error rows:")
+    for row in _rows(
+        bigquery, "SELECT reason, stage, COUNT(*) AS n FROM logs.errors GROUP BY reason, stage ORDER BY reason"
+    ):
+        say(f"     {row['reason']:<14} ({row['stage']}) {row['n']:>3}")
+    say(f"== What landed in gs://{BUCKET} (gzip NDJSON, partitioned by log and event hour) ==")
+    storage = make_storage_client(pipeline.settings, pipeline.env())
+    total = 0
+    for blob in storage.list_blobs(BUCKET):
+        lines = gzip.decompress(blob.download_as_bytes(raw_download=True)).count(b"\n")
+        total += lines
+        say(f"   {lines:>5} entries  {blob.name}")
+    say(f"   {total} entries archived in all")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
