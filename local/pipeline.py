@@ -10,6 +10,7 @@ Used by the demo (local/demo.py), `make up`, the end-to-end tests and the reliab
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -64,7 +65,10 @@ class FunctionServer:
             "--host", "127.0.0.1", "--port", str(self.port),
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            # Its own process group: gunicorn forks workers, and a SIGKILL must reach them too.
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -76,18 +80,19 @@ class FunctionServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.process = None
 
     def kill(self) -> None:
         """SIGKILL, as a crashed instance dies: no cleanup, no acks."""
         if self.process is not None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
             self.process = None
 
@@ -108,10 +113,10 @@ class LocalPipeline:
         self.servers: dict[str, FunctionServer] = {}
 
     # -- set up ------------------------------------------------------------------------------
-    def env(self) -> dict[str, str]:
+    def function_env(self) -> dict[str, str]:
+        """The functions' configuration here, as Terraform sets it in the cloud."""
         project = self.stack.env()["GOOGLE_CLOUD_PROJECT"]
         return {
-            **os.environ,
             **self.stack.env(),
             "BIGQUERY_DATASET": "logs",
             "BIGQUERY_WRITE_METHOD": self.write_method,
@@ -121,6 +126,9 @@ class LocalPipeline:
             "WRITE_BUDGET_SECONDS": "10",
             "DRAIN_BUDGET_SECONDS": "60",
         }
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.function_env()}
 
     @property
     def settings(self) -> Settings:
@@ -201,7 +209,7 @@ class LocalPipeline:
 def up() -> None:
     """`make up`: the pipeline keeps running until Ctrl-C; `make publish` finds it."""
     with LocalPipeline() as pipeline:
-        env = {k: v for k, v in pipeline.env().items() if k not in os.environ or k.endswith("_HOST")}
+        env = pipeline.function_env()
         UP_ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
         UP_ENV_FILE.write_bytes(orjson.dumps(env | {"INGEST_URL": pipeline.servers["ingest"].url,
                                                     "DRAIN_URL": pipeline.servers["drain"].url}))  # fmt: skip
