@@ -24,6 +24,7 @@ import orjson
 
 from local.pipeline import BUCKET, INGEST_SUBSCRIPTION, LocalPipeline
 from sinks.clients import make_bigquery_client, make_storage_client
+from tests.functions import fixtures as fx
 
 T = TypeVar("T")
 
@@ -34,6 +35,11 @@ _SAFE_LITERAL = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 def unique(prefix: str) -> str:
     return f"e2e-{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def entry(base: dict[str, Any], insert_id: str, timestamp: str = "2026-11-20T09:15:02.123456789Z") -> bytes:
+    """A fixture LogEntry (tests/functions/fixtures.py) with its own insertId and timestamp, as published."""
+    return fx.data(fx.variant(base, insertId=insert_id, timestamp=timestamp))
 
 
 def wait_for(fetch: Callable[[], T], done: Callable[[T], bool], what: str, timeout: float = DEADLINE_SECONDS) -> T:
