@@ -163,8 +163,12 @@ def _error_row_of(outcome: Outcome) -> Row:
 
 
 def _request_row_id(row: Row) -> str:
-    """insertAll's de-duplication key: the LogEntry insertId, else the Pub/Sub message id."""
-    key = row.get("insert_id") or row.get("message_id")
+    """insertAll's de-duplication key: the LogEntry's identity, which Cloud Logging defines as
+    insertId plus timestamp (as the dedup view does), else the Pub/Sub message id."""
+    insert_id = row.get("insert_id")
+    if insert_id:
+        return f"{insert_id}@{row.get('timestamp')}"
+    key = row.get("message_id")
     return str(key) if key else uuid.uuid4().hex
 
 

@@ -26,11 +26,6 @@ def test_a_redelivered_entry_is_one_row_with_insert_all(e2e: E2E) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in sinks/bigquery.py _request_row_id: the insertAll row id is the insertId alone, so BigQuery drops "
-    "a distinct entry that shares an insertId but not a timestamp (the dedup view keys on insert_id + timestamp)",
-)
 def test_entries_sharing_an_insert_id_but_not_a_timestamp_are_two_rows_with_insert_all(e2e: E2E) -> None:
     insert_id = unique("ia-ts")
     ids = e2e.publish(
