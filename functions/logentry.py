@@ -40,7 +40,7 @@ _TEXT_FORMATS = (combined.parse, envoy.parse)
 
 
 def looks_like_logentry(value: Any) -> bool:
-    return isinstance(value, dict) and not _LOGENTRY_KEYS.isdisjoint(value)
+    return isinstance(value, dict) and ("logName" in value or not _LOGENTRY_KEYS.isdisjoint(value))
 
 
 def log_id(entry: LogEntry) -> str | None:

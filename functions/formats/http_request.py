@@ -14,15 +14,43 @@ Zero values are omitted by proto3 JSON, sizes are int64 so they arrive as string
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from functions.fields import BadFieldError, duration_seconds, ip_without_port, to_bool, to_int, to_str
-from functions.request import RequestColumns, request_columns
+from functions.request import RequestColumns, complete
 
 
 def is_request(value: Any) -> bool:
     """An httpRequest with none of these keys says nothing about a request (`"httpRequest": {}`)."""
     return isinstance(value, dict) and ("requestUrl" in value or "requestMethod" in value or "status" in value)
+
+
+def _ip(field: str, value: Any) -> str | None:
+    return ip_without_port(to_str(field, value))
+
+
+def _duration(field: str, value: Any) -> float | None:
+    return duration_seconds(value)
+
+
+# HttpRequest field -> (column, reader, name in error messages). Fields not listed
+# (cacheFillBytes, cacheValidatedWithOriginServer) have no column; they stay in the archive.
+_FIELDS: dict[str, tuple[str, Callable[[str, Any], Any], str]] = {
+    "requestMethod": ("method", to_str, "httpRequest.requestMethod"),
+    "requestUrl": ("url", to_str, "httpRequest.requestUrl"),
+    "status": ("status", to_int, "httpRequest.status"),
+    "requestSize": ("request_size", to_int, "httpRequest.requestSize"),
+    "responseSize": ("response_size", to_int, "httpRequest.responseSize"),
+    "latency": ("latency_seconds", _duration, "httpRequest.latency"),
+    "userAgent": ("user_agent", to_str, "httpRequest.userAgent"),
+    "remoteIp": ("remote_ip", _ip, "httpRequest.remoteIp"),
+    "serverIp": ("server_ip", _ip, "httpRequest.serverIp"),
+    "referer": ("referer", to_str, "httpRequest.referer"),
+    "protocol": ("protocol", to_str, "httpRequest.protocol"),
+    "cacheHit": ("cache_hit", to_bool, "httpRequest.cacheHit"),
+    "cacheLookup": ("cache_lookup", to_bool, "httpRequest.cacheLookup"),
+}
 
 
 def parse(http: Any, source: str = "httpRequest") -> RequestColumns | None:
@@ -32,20 +60,10 @@ def parse(http: Any, source: str = "httpRequest") -> RequestColumns | None:
         raise BadFieldError("httpRequest", http, "an object")
     if not is_request(http):
         return None
-    get = http.get
-    return request_columns(
-        source=source,
-        method=to_str("httpRequest.requestMethod", get("requestMethod")),
-        url=to_str("httpRequest.requestUrl", get("requestUrl")),
-        status=to_int("httpRequest.status", get("status")),
-        request_size=to_int("httpRequest.requestSize", get("requestSize")),
-        response_size=to_int("httpRequest.responseSize", get("responseSize")),
-        latency_seconds=duration_seconds(get("latency")),
-        user_agent=to_str("httpRequest.userAgent", get("userAgent")),
-        remote_ip=ip_without_port(to_str("httpRequest.remoteIp", get("remoteIp"))),
-        server_ip=ip_without_port(to_str("httpRequest.serverIp", get("serverIp"))),
-        referer=to_str("httpRequest.referer", get("referer")),
-        protocol=to_str("httpRequest.protocol", get("protocol")),
-        cache_hit=to_bool("httpRequest.cacheHit", get("cacheHit")),
-        cache_lookup=to_bool("httpRequest.cacheLookup", get("cacheLookup")),
-    )
+    fields = {}
+    for key, value in http.items():  # only the fields present: proto3 JSON omits zero values
+        known = _FIELDS.get(key)
+        if known is not None:
+            column, read, name = known
+            fields[column] = read(name, value)
+    return complete(source, fields)
