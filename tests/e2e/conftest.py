@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from local.emulators import ensure_installed
+from local.harness import E2E
 from local.pipeline import LocalPipeline
-from tests.e2e.harness import E2E
 
 
 @pytest.fixture(scope="module")

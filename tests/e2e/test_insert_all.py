@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import E2E, entry, unique
+from local.harness import E2E, entry, unique
 from tests.functions import fixtures as fx
 
 pytestmark = pytest.mark.emulators

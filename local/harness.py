@@ -1,5 +1,6 @@
-"""Helpers of the end-to-end tests: one `LocalPipeline` shared by a module's tests, seen
-through what a user would look at (BigQuery tables, the archive bucket, the functions' logs).
+"""A `LocalPipeline` seen through what a user would look at (BigQuery tables, the archive
+bucket, the functions' logs). Shared by the end-to-end tests (tests/e2e, one pipeline per module)
+and the reliability harness (local/reliability.py).
 
 `E2E` keeps a ledger of every message published through Pub/Sub, because every message also
 lands in the drain subscription: a successful `drain` must pull exactly the messages published
