@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import flask
@@ -22,6 +23,7 @@ from functions.config import ConfigError, Settings
 if TYPE_CHECKING:  # the sinks import the Google clients: heavy, so only on first use
     from cloudevents.http.event import CloudEvent
 
+    from functions.outcome import Outcome
     from sinks.pubsub import Puller
     from sinks.store import Store
 
@@ -61,14 +63,21 @@ def _log(component: str) -> logging.Logger:
     return _once(f"log.{component}", build)  # type: ignore[no-any-return]
 
 
-def _ingest_store() -> Store:
-    def build() -> Store:
+def _ingest_submit() -> Callable[[Outcome], object]:
+    """How `ingest` stores one outcome: through the micro-batcher, which shares one append
+    among concurrent requests (INGEST_BATCH_WAIT_MS > 0), or with a store call of its own."""
+
+    def build() -> Callable[[Outcome], object]:
+        from sinks.batcher import MicroBatcher
         from sinks.store import Store
 
         settings = _settings()
-        return Store(settings, bigquery=True, archive=settings.ingest_write_archive)
+        store = Store(settings, bigquery=True, archive=settings.ingest_write_archive)
+        if settings.ingest_batch_wait_ms == 0:
+            return lambda outcome: store.store([outcome])
+        return MicroBatcher(store.store, max_wait=settings.ingest_batch_wait_ms / 1000).submit
 
-    return _once("ingest.store", build)  # type: ignore[no-any-return]
+    return _once("ingest.submit", build)  # type: ignore[no-any-return]
 
 
 def _drain_parts() -> tuple[Puller, Store]:
@@ -116,7 +125,7 @@ def _ingest_one(delivery: Any) -> None:
         outcome = pipeline.envelope_failed(raw, e)
     else:
         outcome = pipeline.process(message, settings.max_message_bytes)
-    _ingest_store().store([outcome])
+    _ingest_submit()(outcome)
     _log("ingest").info(
         "ingest %s %s in %.3fs",
         outcome.kind,

@@ -34,6 +34,7 @@ class Settings:
     drain_subscription: str | None = None
     drain_write_bigquery: bool = False
     ingest_write_archive: bool = False
+    ingest_batch_wait_ms: int = 20
     drain_batch_size: int = 1000
     drain_budget_seconds: float = 240.0
     write_budget_seconds: float = 30.0
@@ -57,6 +58,7 @@ class Settings:
             drain_subscription=env.get("DRAIN_SUBSCRIPTION") or None,
             drain_write_bigquery=_bool(env, "DRAIN_WRITE_BIGQUERY", cls.drain_write_bigquery),
             ingest_write_archive=_bool(env, "INGEST_WRITE_ARCHIVE", cls.ingest_write_archive),
+            ingest_batch_wait_ms=_int(env, "INGEST_BATCH_WAIT_MS", cls.ingest_batch_wait_ms, 0, 1000),
             drain_batch_size=_int(env, "DRAIN_BATCH_SIZE", cls.drain_batch_size, 1, 1000),
             drain_budget_seconds=_float(env, "DRAIN_BUDGET_SECONDS", cls.drain_budget_seconds),
             write_budget_seconds=_float(env, "WRITE_BUDGET_SECONDS", cls.write_budget_seconds),
