@@ -59,6 +59,7 @@ locals {
 
   ingest_environment = merge(local.common_environment, {
     INGEST_WRITE_ARCHIVE = var.ingest_write_archive ? "true" : "false"
+    INGEST_BATCH_WAIT_MS = tostring(var.ingest_batch_wait_ms)
   })
 
   drain_only_environment = {

@@ -640,6 +640,17 @@ variable "ingest_write_archive" {
   default     = false
 }
 
+variable "ingest_batch_wait_ms" {
+  description = "How long ingest gathers concurrent requests on one instance into one BigQuery append (INGEST_BATCH_WAIT_MS), in milliseconds; each request still returns only after its own row is stored. 0 writes each message alone."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.ingest_batch_wait_ms >= 0 && var.ingest_batch_wait_ms <= 1000 && floor(var.ingest_batch_wait_ms) == var.ingest_batch_wait_ms
+    error_message = "ingest_batch_wait_ms must be a whole number of milliseconds between 0 and 1000."
+  }
+}
+
 variable "drain_schedule" {
   description = "Cron schedule of the Cloud Scheduler job that calls drain."
   type        = string

@@ -325,6 +325,7 @@ def test_function_environment_names(root: Module) -> None:
     assert "local.common_environment" in root.local("ingest_environment")
     unquoted = re.sub("[\"']", "", str(root.local("ingest_environment")))
     assert "INGEST_WRITE_ARCHIVE: ${var.ingest_write_archive ? true : false}" in unquoted
+    assert "INGEST_BATCH_WAIT_MS: ${tostring(var.ingest_batch_wait_ms)}" in unquoted
     assert expr(drain["environment_variables"]) == "local.drain_environment"
     common = root.local("common_environment")
     assert common == {
