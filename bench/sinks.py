@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from functions.config import Settings, WriteMethod
 from functions.message import Message
 from functions.outcome import Outcome
+from functions.pipeline import process
 from local.emulators import Stack
 from sinks.archive import Archiver
 from sinks.bigquery import BigQuerySink
@@ -35,7 +36,7 @@ METHODS: tuple[WriteMethod, ...] = ("storage_write", "insert_all")
 
 
 def outcome(n: int) -> Outcome:
-    """A load balancer request log entry and its row; four (log_id, hour) groups in rotation."""
+    """A load balancer request log entry and its outcome; four (log_id, hour) groups in rotation."""
     log_id = ("requests", "cloudaudit.googleapis.com/data_access")[n % 2]
     hour = 10 + (n // 2) % 2
     timestamp = f"2024-05-01T{hour}:{n % 60:02d}:00.{n % 1000000:06d}Z"
@@ -48,26 +49,7 @@ def outcome(n: int) -> Outcome:
         "httpRequest": {"requestMethod": "GET", "requestUrl": url, "status": 200, "responseSize": "10591"},
         "severity": "INFO",
     }
-    payload = orjson.dumps(entry)
-    row = {
-        "timestamp": timestamp,
-        "insert_id": entry["insertId"],
-        "message_id": str(n),
-        "log_name": entry["logName"],
-        "log_id": log_id,
-        "resource_type": "http_load_balancer",
-        "resource_labels": '{"project_id":"demo-blog","zone":"global"}',
-        "source": "httpRequest",
-        "method": "GET",
-        "url": url,
-        "host": "blog.example.com",
-        "path": f"/posts/{n}",
-        "status": 200,
-        "response_size": 10591,
-        "latency_seconds": 0.0123,
-        "severity": "INFO",
-    }
-    return Outcome("http", Message(payload, str(n), timestamp), payload, row, log_id=log_id, event_time=timestamp)
+    return process(Message(orjson.dumps(entry), str(n), timestamp))  # the real row, as ingest builds it
 
 
 def env(stack: Stack, method: WriteMethod = "storage_write") -> dict[str, str]:
