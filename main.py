@@ -127,9 +127,8 @@ def _ingest_one(delivery: Any) -> None:
         outcome = pipeline.process(message, settings.max_message_bytes)
     _ingest_submit()(outcome)
     _log("ingest").info(
-        "ingest %s %s in %.3fs",
-        outcome.kind,
-        outcome.reason or "",
+        "ingest %s in %.3fs",
+        f"{outcome.kind} ({outcome.reason})" if outcome.reason else outcome.kind,
         time.monotonic() - started,
         extra={
             "json_fields": {"outcome": outcome.kind, "reason": outcome.reason, "message_id": outcome.message.message_id}
