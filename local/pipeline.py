@@ -111,6 +111,10 @@ class LocalPipeline:
         self.stack = Stack(self.state_dir / "emulators")
         self.write_method = write_method
         self.servers: dict[str, FunctionServer] = {}
+        # Set before start(): extra environment for the function servers only, e.g. a fault
+        # injector's proxy in front of an emulator (local/reliability.py); this process's own
+        # clients keep talking to the emulators directly.
+        self.server_env: dict[str, str] = {}
 
     # -- set up ------------------------------------------------------------------------------
     def function_env(self) -> dict[str, str]:
@@ -141,9 +145,10 @@ class LocalPipeline:
             os.environ.update(self.stack.env())  # this process's own clients talk to the emulators too
             BigQuerySink(self.settings, env).ensure()
             make_storage_client(self.settings, env).create_bucket(BUCKET)
+            server_env = {**env, **self.server_env}
             self.servers = {
-                "ingest": FunctionServer("ingest", "cloudevent", env, self.state_dir),
-                "drain": FunctionServer("drain", "http", env, self.state_dir),
+                "ingest": FunctionServer("ingest", "cloudevent", server_env, self.state_dir),
+                "drain": FunctionServer("drain", "http", server_env, self.state_dir),
             }
             for server in self.servers.values():
                 server.start()
