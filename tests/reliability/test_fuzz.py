@@ -119,3 +119,12 @@ def test_large_and_deep_inputs_stay_bounded() -> None:
     for data in cases:
         check(Message(data=data, message_id="1"))
         check(Message(data=base64.b64encode(data), message_id="1", data_is_base64=True))
+
+
+def test_one_byte_over_the_limit_is_too_large_pushed_or_pulled() -> None:
+    for size in (10, 11, 12, 13):
+        data = b"{" * size
+        pushed = process(Message(data=base64.b64encode(data), data_is_base64=True), 10)
+        pulled = process(Message(data=data), 10)
+        expected = "too_large" if size > 10 else "not_json"
+        assert (pushed.reason, pulled.reason) == (expected, expected), size
