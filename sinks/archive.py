@@ -7,7 +7,8 @@ Layout (Hive-style partitions, for BigQuery external tables and Spark):
 
 - `log_id` is percent-encoded as one path segment ("cloudaudit.googleapis.com/activity" becomes
   "cloudaudit.googleapis.com%2Factivity", as in the LogEntry's own logName), so every object sits at
-  the same depth and the partition keys are always the next two segments.
+  the same depth and the partition keys are always the next two segments. A segment over
+  MAX_LOG_DIR_BYTES is cut and suffixed with a hash of the log id.
 - `dt`/`hour` are the entry's event time (UTC); `_errors/` uses the publish time, else now.
 - `name` is the first 32 hex digits of the SHA-256 of the group's sorted message ids, with
   `-NNN` part numbers when a group is split at `max_object_bytes`: a redelivered batch maps to
@@ -41,6 +42,7 @@ from sinks.clients import make_storage_client
 
 MAX_OBJECT_BYTES = 64 * 1024 * 1024  # uncompressed bytes per object part
 ERRORS_DIR = "_errors"
+MAX_LOG_DIR_BYTES = 256  # leaves room for the prefix, partitions and name within 1,024 bytes
 CONTENT_TYPE = "application/x-ndjson"
 
 
@@ -130,9 +132,19 @@ def _place(outcome: Outcome) -> tuple[str, bytes]:
     if outcome.kind != "error" and outcome.log_id and event_time:
         line = _one_line(outcome.payload)
         if line is not None:
-            return f"{quote(outcome.log_id, safe='')}/{_partition(event_time)}", line
+            return f"{_log_dir(outcome.log_id)}/{_partition(event_time)}", line
     when = timestamps.normalize(outcome.message.publish_time) or timestamps.now()
     return f"{ERRORS_DIR}/{_partition(when)}", _error_record(outcome)
+
+
+def _log_dir(log_id: str) -> str:
+    """The log's path segment. Cloud Logging allows 512-character log ids, which percent-encode
+    past Cloud Storage's 1,024-byte object names; such a name would fail every write and take
+    its whole batch to the dead-letter topic, so long segments are cut and made unique by a hash."""
+    segment = quote(log_id, safe="")
+    if len(segment) <= MAX_LOG_DIR_BYTES:
+        return segment
+    return f"{segment[: MAX_LOG_DIR_BYTES - 17]}~{hashlib.sha256(log_id.encode()).hexdigest()[:16]}"
 
 
 def _partition(rfc3339: str) -> str:

@@ -54,6 +54,13 @@ def test_layout_groups_by_log_id_and_event_hour() -> None:
     assert all(name.endswith(".ndjson.gz") for name in names)
 
 
+def test_longest_log_ids_still_make_valid_object_names() -> None:
+    longest = ["a/" * 256, "a/" * 255 + "b"]  # Cloud Logging's 512-character limit, mostly escaped
+    names = [plan([http_outcome(1, log_id=log_id)], "logs", 1 << 20)[0].name for log_id in longest]
+    assert all(len(name.encode()) <= 1024 for name in names)
+    assert names[0].rsplit("/", 3)[0] != names[1].rsplit("/", 3)[0]  # still one directory per log
+
+
 def test_names_depend_only_on_the_message_ids() -> None:
     batch = [http_outcome(n) for n in range(20)]
     shuffled = random.Random(7).sample(batch, len(batch))
