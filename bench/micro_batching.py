@@ -69,7 +69,7 @@ def main() -> None:
     print(f"bench/micro_batching.py: {n} requests per run, storage_write, batch wait {WAIT_SECONDS * 1000:.0f} ms")
     with Stack() as stack:
         environ = env(stack)
-        sink = BigQuerySink(Settings.from_env(environ), environ)
+        sink = BigQuerySink(Settings.from_env(environ))
         sink.ensure()
         counted = Counted(sink)
         batcher = MicroBatcher(counted, max_wait=WAIT_SECONDS)

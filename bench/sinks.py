@@ -64,7 +64,7 @@ def env(stack: Stack, method: WriteMethod = "storage_write") -> dict[str, str]:
 def bench_bigquery(stack: Stack, method: WriteMethod, batch: int) -> tuple[float, float]:
     """Rows/s and API calls per 1,000 rows for one method and batch size."""
     environ = env(stack, method)
-    sink = BigQuerySink(Settings.from_env(environ), environ)
+    sink = BigQuerySink(Settings.from_env(environ))
     sink.ensure()
     sink.write([outcome(-1)])  # warm-up: clients and connections
     outcomes = [outcome(n) for n in range(ROWS_PER_RUN[batch])]
@@ -83,8 +83,8 @@ def bench_archive(stack: Stack, batch: int) -> tuple[float, float, float]:
     """Entries/s, MB/s (uncompressed NDJSON) and object writes per 1,000 entries."""
     environ = env(stack)
     settings = Settings.from_env(environ)
-    make_storage_client(settings, environ).create_bucket(settings.archive_bucket)
-    archiver = Archiver(settings, environ)
+    make_storage_client(settings).create_bucket(settings.archive_bucket)
+    archiver = Archiver(settings)
     outcomes = [outcome(n) for n in range(ROWS_PER_RUN[batch])]
     size = calls = 0
     started = time.perf_counter()

@@ -29,6 +29,8 @@ class Settings:
     bigquery_error_table: str = "errors"
     bigquery_write_method: WriteMethod = "storage_write"
     bigquery_emulator_host: str | None = None
+    bigquery_storage_emulator_host: str | None = None
+    storage_emulator_host: str | None = None
     archive_bucket: str | None = None
     archive_prefix: str = "logs"
     drain_subscription: str | None = None
@@ -53,6 +55,8 @@ class Settings:
             bigquery_error_table=env.get("BIGQUERY_ERROR_TABLE", cls.bigquery_error_table),
             bigquery_write_method=method,  # type: ignore[arg-type]  # checked above
             bigquery_emulator_host=env.get("BIGQUERY_EMULATOR_HOST") or None,
+            bigquery_storage_emulator_host=env.get("BIGQUERY_STORAGE_EMULATOR_HOST") or None,
+            storage_emulator_host=env.get("STORAGE_EMULATOR_HOST") or None,
             archive_bucket=env.get("ARCHIVE_BUCKET") or None,
             archive_prefix=env.get("ARCHIVE_PREFIX", cls.archive_prefix).strip("/"),
             drain_subscription=env.get("DRAIN_SUBSCRIPTION") or None,

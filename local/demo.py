@@ -98,7 +98,7 @@ def _report(bigquery: Any, pipeline: LocalPipeline) -> None:
     ):
         say(f"     {row['reason']:<14} ({row['stage']}) {row['n']:>3}")
     say(f"== What landed in gs://{BUCKET} (gzip NDJSON, partitioned by log and event hour) ==")
-    storage = make_storage_client(pipeline.settings, pipeline.env())
+    storage = make_storage_client(pipeline.settings)
     total = 0
     for blob in storage.list_blobs(BUCKET):
         lines = gzip.decompress(blob.download_as_bytes(raw_download=True)).count(b"\n")

@@ -153,7 +153,7 @@ class E2E:
     # -- Cloud Storage -------------------------------------------------------------------------
     def archive(self) -> list[ArchiveLine]:
         """Every line of every object in the bucket, decompressed."""
-        client = make_storage_client(self.pipeline.settings, self.pipeline.env())
+        client = make_storage_client(self.pipeline.settings)
         lines: list[ArchiveLine] = []
         for blob in client.list_blobs(BUCKET):
             raw = blob.download_as_bytes(raw_download=True)

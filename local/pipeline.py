@@ -143,8 +143,8 @@ class LocalPipeline:
             self.stack.start()
             env = self.env()
             os.environ.update(self.stack.env())  # this process's own clients talk to the emulators too
-            BigQuerySink(self.settings, env).ensure()
-            make_storage_client(self.settings, env).create_bucket(BUCKET)
+            BigQuerySink(self.settings).ensure()
+            make_storage_client(self.settings).create_bucket(BUCKET)
             server_env = {**env, **self.server_env}
             self.servers = {
                 "ingest": FunctionServer("ingest", "cloudevent", server_env, self.state_dir),

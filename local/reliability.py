@@ -586,7 +586,7 @@ class Reliability:
 
     def _wait_objects_written(self, count: int, timeout: float = 60.0) -> None:
         """Until `count` more objects are in the bucket than when called."""
-        client = make_storage_client(self.pipeline.settings, self.pipeline.env())
+        client = make_storage_client(self.pipeline.settings)
 
         def names() -> set[str]:
             return {blob.name for blob in client.list_blobs(BUCKET)}

@@ -25,7 +25,7 @@ import base64
 import gzip
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import quote
@@ -62,22 +62,19 @@ class _Object:
 
 
 class Archiver:
-    def __init__(
-        self, settings: Settings, environ: Mapping[str, str] | None = None, max_object_bytes: int = MAX_OBJECT_BYTES
-    ) -> None:
+    def __init__(self, settings: Settings, max_object_bytes: int = MAX_OBJECT_BYTES) -> None:
         if not settings.archive_bucket:
             raise ConfigError("ARCHIVE_BUCKET must be set to archive messages")
         self.settings = settings
         self.bucket_name = settings.archive_bucket
         self.max_object_bytes = max_object_bytes
-        self._environ = environ
         self._lock = threading.Lock()
         self._bucket: storage.Bucket | None = None
 
     def _get_bucket(self) -> storage.Bucket:
         with self._lock:
             if self._bucket is None:
-                self._bucket = make_storage_client(self.settings, self._environ).bucket(self.bucket_name)
+                self._bucket = make_storage_client(self.settings).bucket(self.bucket_name)
             return self._bucket
 
     def archive(self, outcomes: Sequence[Outcome]) -> ArchiveReport:

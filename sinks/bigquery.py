@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from google.cloud import bigquery, bigquery_storage_v1
@@ -52,9 +52,8 @@ class WriteReport:
 
 
 class BigQuerySink:
-    def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._environ = environ
         self._lock = threading.Lock()
         self._bigquery_client: bigquery.Client | None = None
         self._write_client: bigquery_storage_v1.BigQueryWriteClient | None = None
@@ -73,7 +72,7 @@ class BigQuerySink:
     def _storage_write(self) -> bigquery_storage_v1.BigQueryWriteClient:
         with self._lock:
             if self._write_client is None:
-                self._write_client = make_write_client(self.settings, self._environ)
+                self._write_client = make_write_client(self.settings)
             return self._write_client
 
     def _ref(self, table: str) -> TableRef:

@@ -3,14 +3,10 @@
 `BIGQUERY_EMULATOR_HOST` (`host:port`) becomes the BigQuery client's api_endpoint with anonymous
 credentials. The Storage Write API is gRPC on its own port, so the emulator's gRPC endpoint is a
 separate variable, `BIGQUERY_STORAGE_EMULATOR_HOST` (`host:port`, plaintext). `STORAGE_EMULATOR_HOST`
-(`http://host:port`) is the standard Cloud Storage one. `Settings` carries only the first, so the
-other two are read from the `environ` mapping given (default `os.environ`).
+(`http://host:port`) is the standard Cloud Storage one. All three come from `Settings`.
 """
 
 from __future__ import annotations
-
-import os
-from collections.abc import Mapping
 
 import grpc
 from google.api_core.client_options import ClientOptions
@@ -19,9 +15,6 @@ from google.cloud import bigquery, bigquery_storage_v1, storage  # type: ignore[
 from google.cloud.bigquery_storage_v1.services.big_query_write.transports import BigQueryWriteGrpcTransport
 
 from functions.config import ConfigError, Settings
-
-BIGQUERY_STORAGE_EMULATOR_HOST = "BIGQUERY_STORAGE_EMULATOR_HOST"
-STORAGE_EMULATOR_HOST = "STORAGE_EMULATOR_HOST"
 
 # An emulator restarted mid-run must be found again within a write budget, not after
 # gRPC's default reconnect backoff of up to two minutes.
@@ -49,27 +42,23 @@ def make_bigquery_client(settings: Settings) -> bigquery.Client:
     return bigquery.Client(project=settings.project)
 
 
-def make_write_client(
-    settings: Settings, environ: Mapping[str, str] | None = None
-) -> bigquery_storage_v1.BigQueryWriteClient:
+def make_write_client(settings: Settings) -> bigquery_storage_v1.BigQueryWriteClient:
     """The Storage Write API client; with the BigQuery emulator, a plaintext channel to its gRPC port."""
-    environ = os.environ if environ is None else environ
-    endpoint = environ.get(BIGQUERY_STORAGE_EMULATOR_HOST)
+    endpoint = settings.bigquery_storage_emulator_host
     if endpoint:
         channel = grpc.insecure_channel(endpoint, options=_EMULATOR_CHANNEL_OPTIONS)
         transport = BigQueryWriteGrpcTransport(channel=channel)
         return bigquery_storage_v1.BigQueryWriteClient(transport=transport)  # type: ignore[no-untyped-call]
     if settings.bigquery_emulator_host:
         raise ConfigError(
-            f"BIGQUERY_EMULATOR_HOST is set but {BIGQUERY_STORAGE_EMULATOR_HOST} is not: the Storage Write API "
+            "BIGQUERY_EMULATOR_HOST is set but BIGQUERY_STORAGE_EMULATOR_HOST is not: the Storage Write API "
             "needs the emulator's gRPC host:port (or set BIGQUERY_WRITE_METHOD=insert_all)"
         )
     return bigquery_storage_v1.BigQueryWriteClient()  # type: ignore[no-untyped-call]
 
 
-def make_storage_client(settings: Settings, environ: Mapping[str, str] | None = None) -> storage.Client:
-    environ = os.environ if environ is None else environ
-    endpoint = environ.get(STORAGE_EMULATOR_HOST)
+def make_storage_client(settings: Settings) -> storage.Client:
+    endpoint = settings.storage_emulator_host
     if endpoint:
         return storage.Client(
             project=_emulator_project(settings),

@@ -8,7 +8,7 @@ object is found already written (412) rather than written twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from functions.config import Settings
@@ -24,11 +24,9 @@ class StoreReport:
 
 
 class Store:
-    def __init__(
-        self, settings: Settings, *, bigquery: bool, archive: bool, environ: Mapping[str, str] | None = None
-    ) -> None:
-        self.bigquery = BigQuerySink(settings, environ) if bigquery else None
-        self.archiver = Archiver(settings, environ) if archive else None
+    def __init__(self, settings: Settings, *, bigquery: bool, archive: bool) -> None:
+        self.bigquery = BigQuerySink(settings) if bigquery else None
+        self.archiver = Archiver(settings) if archive else None
 
     def store(self, outcomes: Sequence[Outcome]) -> StoreReport:
         """Raises `sinks.errors.RetryableError` when anything was not stored: do not ack."""

@@ -159,10 +159,10 @@ class Destinations:
         return Settings.from_env(self.env(method, budget))
 
     def sink(self, method: WriteMethod = "storage_write", budget: float = 30.0) -> BigQuerySink:
-        return BigQuerySink(self.settings(method, budget), self.env(method, budget))
+        return BigQuerySink(self.settings(method, budget))
 
     def archiver(self, budget: float = 30.0, max_object_bytes: int = MAX_OBJECT_BYTES) -> Archiver:
-        return Archiver(self.settings(budget=budget), self.env(budget=budget), max_object_bytes)
+        return Archiver(self.settings(budget=budget), max_object_bytes)
 
 
 @pytest.fixture

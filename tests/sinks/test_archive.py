@@ -21,7 +21,7 @@ from tests.sinks.conftest import Destinations, error_outcome, http_outcome
 
 def objects(dest: Destinations) -> dict[str, bytes]:
     """Every object in the test's bucket: name -> decompressed content."""
-    client = make_storage_client(dest.settings(), dest.env())
+    client = make_storage_client(dest.settings())
     result = {}
     for blob in client.list_blobs(dest.bucket):
         assert blob.content_type == "application/x-ndjson"
@@ -31,7 +31,7 @@ def objects(dest: Destinations) -> dict[str, bytes]:
 
 
 def make_bucket(dest: Destinations) -> Archiver:
-    make_storage_client(dest.settings(), dest.env()).create_bucket(dest.bucket)
+    make_storage_client(dest.settings()).create_bucket(dest.bucket)
     return dest.archiver()
 
 
