@@ -33,8 +33,9 @@ class Outcome:
 
     `row` is the `http_requests` row for `http`, the `errors` row for `error`, and None
     for `other`. `payload` is the decoded message data, archived byte for byte; `log_id`
-    and `event_time` (RFC 3339 UTC) choose its archive partition and are None for
-    errors, which the archive files under `_errors/`.
+    and `event_time` choose its archive partition. `event_time` is normalised once, here
+    (functions/timestamps.py): the entry's time, or for errors the publish time (else when
+    the error was recorded); `log_id` is None for errors, which the archive files under `_errors/`.
     """
 
     kind: Kind

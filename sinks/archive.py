@@ -9,7 +9,7 @@ Layout (Hive-style partitions, for BigQuery external tables and Spark):
   "cloudaudit.googleapis.com%2Factivity", as in the LogEntry's own logName), so every object sits at
   the same depth and the partition keys are always the next two segments. A segment over
   MAX_LOG_DIR_BYTES is cut and suffixed with a hash of the log id.
-- `dt`/`hour` are the entry's event time (UTC); `_errors/` uses the publish time, else now.
+- `dt`/`hour` are the outcome's event time (UTC): the entry's, or for `_errors/` the publish time.
 - `name` is the first 32 hex digits of the SHA-256 of the group's sorted message ids, with
   `-NNN` part numbers when a group is split at `max_object_bytes`: a redelivered batch maps to
   the same names, and `if_generation_match=0` makes the second write a 412, counted as present.
@@ -125,12 +125,11 @@ def plan(outcomes: Sequence[Outcome], prefix: str, max_object_bytes: int) -> lis
 
 def _place(outcome: Outcome) -> tuple[str, bytes]:
     """The partition directory (below the prefix) and the NDJSON line for one outcome."""
-    event_time = timestamps.normalize(outcome.event_time)
-    if outcome.kind != "error" and outcome.log_id and event_time:
+    when = outcome.event_time or timestamps.now()  # normalised by functions/pipeline.py
+    if outcome.kind != "error" and outcome.log_id:
         line = _one_line(outcome.payload)
         if line is not None:
-            return f"{_log_dir(outcome.log_id)}/{_partition(event_time)}", line
-    when = timestamps.normalize(outcome.message.publish_time) or timestamps.now()
+            return f"{_log_dir(outcome.log_id)}/{_partition(when)}", line
     return f"{ERRORS_DIR}/{_partition(when)}", _error_record(outcome)
 
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from functions.config import Settings
 from functions.outcome import Outcome
 from sinks.archive import Archiver, ArchiveReport
-from sinks.bigquery import BigQuerySink, WriteReport
+from sinks.bigquery import BigQuerySink, Written
 
 
 @dataclass(frozen=True, slots=True)
 class StoreReport:
-    bigquery: WriteReport | None
+    bigquery: Written | None
     archive: ArchiveReport | None
 
 
