@@ -47,6 +47,16 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def from_epoch(seconds: int, nanos: int) -> str:
+    """A protobuf Timestamp in the normalised form (microseconds, truncated like `normalize`)."""
+    return f"{_second_text(seconds)}.{nanos // 1000:06d}Z"
+
+
+@functools.lru_cache(maxsize=4096)  # the messages of a pull share a few seconds
+def _second_text(seconds: int) -> str:
+    return format_utc(datetime.fromtimestamp(seconds, UTC))[:19]
+
+
 def now() -> str:
     return format_utc(datetime.now(UTC))
 

@@ -178,18 +178,7 @@ def storage_write(
 ) -> Appended:
     """Appends `rows` to the table's default stream; every row lands or is rejected, else it raises."""
     encoder = _ENCODERS[table.name]
-    rejected: dict[int, str] = {}
-    encoded: dict[int, bytes] = {}
-    for index, row in enumerate(rows):
-        try:
-            data = encoder.encode(row)
-        except RowRejectedError as error:
-            rejected[index] = str(error)
-            continue
-        if len(data) + _PROTO_ROW_OVERHEAD > MAX_REQUEST_BYTES:
-            rejected[index] = f"row of {len(data)} bytes exceeds the AppendRows request limit"
-            continue
-        encoded[index] = data
+    encoded, rejected = encode_rows(table, rows)
     stream = bigquery_storage_v1.BigQueryWriteClient.write_stream_path(ref.project, ref.dataset, ref.table, "_default")
     calls = 0
     for request in split_requests(list(encoded), [len(d) + _PROTO_ROW_OVERHEAD for d in encoded.values()], None):
@@ -206,6 +195,24 @@ def storage_write(
             rejected.update(bad)
             pending = [i for i in pending if i not in bad] if bad else []
     return Appended(rejected, calls)
+
+
+def encode_rows(table: Table, rows: Sequence[Row]) -> tuple[dict[int, bytes], dict[int, str]]:
+    """Each row's protocol buffer bytes by index, and the rows that cannot be sent with why."""
+    encode = _ENCODERS[table.name].encode
+    encoded: dict[int, bytes] = {}
+    rejected: dict[int, str] = {}
+    for index, row in enumerate(rows):
+        try:
+            data = encode(row)
+        except RowRejectedError as error:
+            rejected[index] = str(error)
+            continue
+        if len(data) + _PROTO_ROW_OVERHEAD > MAX_REQUEST_BYTES:
+            rejected[index] = f"row of {len(data)} bytes exceeds the AppendRows request limit"
+        else:
+            encoded[index] = data
+    return encoded, rejected
 
 
 def _append_rows(

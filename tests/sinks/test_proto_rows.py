@@ -1,6 +1,6 @@
-"""The hand-written Storage Write API wire format (sinks/proto_rows.py), checked against the real
-protobuf runtime: rows decode to the same values with the descriptor sent to AppendRows, and
-re-serialise to the same bytes. Pure: no emulator."""
+"""Rows as Storage Write API protocol buffers (sinks/proto_rows.py): any row of the schema's types
+decodes, with a class built independently from the descriptor sent to AppendRows, to the values
+BigQuery must store (timestamps in microseconds, base64 as bytes, NULL unset). Pure: no emulator."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from functions import timestamps
 from functions.schema import ERRORS, HTTP_REQUESTS, TABLES, Column, Table
-from sinks.proto_rows import ProtoRowEncoder, RowRejectedError, varint
+from sinks.proto_rows import ProtoRowEncoder, RowRejectedError
 from tests.sinks.conftest import error_outcome, http_outcome
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -66,13 +66,12 @@ def _values(column: Column) -> st.SearchStrategy[object]:
 
 
 def rows(table: Table) -> st.SearchStrategy[dict[str, object]]:
-    in_schema_order = lambda drawn: {c.name: drawn[c.name] for c in table.columns}  # noqa: E731
-    return st.fixed_dictionaries({c.name: _values(c) for c in table.columns}).map(in_schema_order)
+    return st.fixed_dictionaries({c.name: _values(c) for c in table.columns})
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 @given(data=st.data())
-def test_rows_decode_with_the_real_descriptor_and_reserialise_byte_for_byte(table: Table, data: st.DataObject) -> None:
+def test_any_row_decodes_to_what_bigquery_must_store(table: Table, data: st.DataObject) -> None:
     row = data.draw(rows(table))
     encoded = ENCODERS[table.name].encode(row)
     decoded = decode(table, encoded)
@@ -87,26 +86,6 @@ def test_rows_decode_with_the_real_descriptor_and_reserialise_byte_for_byte(tabl
             assert struct.pack("<d", got) == struct.pack("<d", want) or (math.isnan(got) and math.isnan(want))
         else:
             assert got == want, column.name
-    # Rows in schema order serialise exactly as the runtime serialises them (fields in number order).
-    assert decoded.SerializeToString() == encoded
-
-
-def _uint64_message() -> type[message.Message]:
-    proto = descriptor_pb2.DescriptorProto(name="V")
-    proto.field.add(name="v", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_UINT64)
-    file = descriptor_pb2.FileDescriptorProto(name="v.proto", package="v", syntax="proto2")
-    file.message_type.add().CopyFrom(proto)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("v.V"))
-
-
-UINT64 = _uint64_message()
-
-
-@given(st.integers(0, 2**64 - 1))
-def test_varint_matches_the_runtime(value: int) -> None:
-    assert varint(value) == UINT64(v=value).SerializeToString()[1:]  # after the one-byte key of field 1
 
 
 def test_http_row_as_the_parser_builds_it() -> None:
@@ -133,15 +112,18 @@ def test_bytes_column_is_decoded_from_base64() -> None:
         ("status", True),
         ("status", 2**63),
         ("status", 1.5),
+        ("status", "99999999999999999999"),
         ("timestamp", "yesterday"),
         ("timestamp", "2024-05-01T10:15:00Z"),  # RFC 3339, but not normalised: a parser bug, not data
         ("timestamp", "2024-02-30T10:15:00.000000Z"),
         ("latency_seconds", "fast"),
         ("latency_seconds", 10**400),
+        ("latency_seconds", False),
         ("cache_hit", "maybe"),
         ("cache_hit", 1),
         ("host", 42),
         ("host", "\ud800"),  # a lone surrogate is not UTF-8
+        ("host", b"\xff"),
         ("no_such_column", "x"),
         ("no_such_column", None),
     ],
