@@ -1,10 +1,11 @@
 # How the two functions get built. Cloud Build builds each function's container image as a
-# build service account. Since July 2024 new projects' default build account (the Compute
-# Engine default service account) no longer holds roles/cloudbuild.builds.builder, and
-# organizations that enforce iam.automaticIamGrantsForDefaultServiceAccounts never gave it
-# any role: builds fail there. So the module always builds as an account it grants exactly
-# what a build needs (https://cloud.google.com/functions/docs/securing/build-custom-sa):
-# its own <prefix>-build account, or var.build_service_account when set.
+# build service account. Since July 2024, new projects build as the Compute Engine default
+# service account, which may lack the permissions a build needs (it has no
+# roles/cloudbuild.builds.builder, and no role at all where the organization policy
+# iam.automaticIamGrantsForDefaultServiceAccounts is enforced): builds fail there. So the
+# module always builds as an account it grants exactly what a build needs
+# (https://cloud.google.com/functions/docs/securing/build-custom-sa): its own
+# <prefix>-build account, or var.build_service_account when set.
 
 resource "google_service_account" "build" {
   count = var.build_service_account == null ? 1 : 0

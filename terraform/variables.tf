@@ -478,7 +478,7 @@ variable "source_root" {
 }
 
 variable "build_service_account" {
-  description = "Optional existing service account Cloud Build builds the functions as (projects/P/serviceAccounts/EMAIL). Null: the module creates <name_prefix>-build. Either way the module grants it what a build needs: roles/logging.logWriter on the project, roles/artifactregistry.writer on the module's image repository, read access to the source bucket and Storage Object Admin on Cloud Functions' gcf-v2-sources-* buckets only. The project's default build account is never used: on projects created after July 2024 it lacks the roles a build needs."
+  description = "Optional existing service account Cloud Build builds the functions as (projects/P/serviceAccounts/EMAIL). Null: the module creates <name_prefix>-build. Either way the module grants it what a build needs: roles/logging.logWriter on the project, roles/artifactregistry.writer on the module's image repository, read access to the source bucket and Storage Object Admin on Cloud Functions' gcf-v2-sources-* buckets only. The project's default build account is never used: on projects created after July 2024 it may lack the roles a build needs."
   type        = string
   default     = null
 
