@@ -45,13 +45,16 @@ class View:
 # insertId when their timestamps differ); an entry without insertId is identified by its
 # Pub/Sub message id, which a redelivery keeps. The first delivery (publish time) wins.
 #
-# `timestamp` (the table's partitioning column) comes first in PARTITION BY on purpose: a
-# filter on a column of the window's PARTITION BY only drops whole window partitions, so
-# BigQuery may apply it before the window, on the table scan, and prune partitions. A filter
-# on any other column would change which row is first and cannot move below the window: a
-# query on the view would then read every partition, and with require_partition_filter it
-# would be refused ("Cannot query over table ... without a filter over column(s) 'timestamp'
-# that can be used for partition elimination").
+# `timestamp` (the table's partitioning column) comes first in PARTITION BY on purpose.
+# BigQuery prunes partitions only for a filter on the partitioning column that reaches the
+# table scan (https://cloud.google.com/bigquery/docs/querying-partitioned-tables: "If a query
+# uses a qualifying filter on the value of the partitioning column, BigQuery can scan the
+# partitions that match the filter"). A filter on a column of the window's PARTITION BY only
+# drops whole window partitions and leaves the others' row numbers as they are, so it may be
+# applied below the window, on the scan. A filter on any other column would change which row
+# is first and cannot move below the window: a query on the view would read every partition,
+# and with require_partition_filter it would be refused ("Cannot query over table ...
+# without a filter over column(s) 'timestamp' that can be used for partition elimination").
 HTTP_REQUESTS_DEDUP = View(
     name="http_requests_dedup",
     description="One row per Cloud Logging entry (log name, insertId, timestamp) of the requests table.",
