@@ -10,7 +10,7 @@ help:
 	@echo "make up        start the local pipeline and keep it running (Ctrl-C stops it)"
 	@echo "make publish FILE=access.log   publish your own log lines to the pipeline started by make up"
 	@echo "make test      install what is missing, then lint, type-check, check Terraform and run every test"
-	@echo "make schemas   regenerate terraform/schemas/*.json from functions/schema.py"
+	@echo "make schemas   regenerate terraform/schemas/*.json and terraform/sql/*.sql from functions/schema.py and views.py"
 	@echo "make bench     run the benchmarks in bench/"
 
 venv: $(VENV)/.installed

@@ -1,5 +1,5 @@
 """Command line: `python -m functions parse` to try logs before deploying, and
-`python -m functions schemas` to regenerate the Terraform schema files."""
+`python -m functions schemas` to regenerate the files Terraform reads (table schemas, view SQL)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from functions import pipeline
 from functions.message import Message
 from functions.outcome import Outcome
 from functions.schema import write_schema_files
+from functions.views import write_view_files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,10 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     mode = parse.add_mutually_exclusive_group()
     mode.add_argument("--lines", action="store_true", help="each line is a raw access-log line (a textPayload)")
     mode.add_argument("--base64", action="store_true", help="each line is base64 Pub/Sub message data")
-    commands.add_parser("schemas", help="write terraform/schemas/<table>.json from functions/schema.py")
+    commands.add_parser(
+        "schemas",
+        help="write terraform/schemas/<table>.json (functions/schema.py) and terraform/sql/<view>.sql (functions/views.py)",
+    )
     args = parser.parse_args(argv)
     if args.command == "schemas":
-        for path in write_schema_files():
+        for path in [*write_schema_files(), *write_view_files()]:
             print(path)
         return 0
     out = sys.stdout.buffer

@@ -10,9 +10,9 @@ function instance serves: its clients are created once, lazily, under a lock, an
 no state outside its own call.
 
 In production Terraform owns the dataset, tables and view; `ensure()` creates them for local use
-from functions/schema.py. The view `http_requests_dedup` keeps one row per (insert_id, timestamp)
-(Cloud Logging's own identity of an entry), falling back to the message id when an entry has no
-insertId; rows with neither are all kept.
+from functions/schema.py and functions/views.py, the same definitions Terraform reads. The view
+`http_requests_dedup` keeps one row per Cloud Logging entry (log name, insertId, timestamp),
+falling back to the message id when an entry has no insertId.
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ from functions.config import Settings
 from functions.error_row import error_row
 from functions.outcome import BQ_REJECTED, Outcome, Row
 from functions.schema import ERRORS, HTTP_REQUESTS, Table
+from functions.views import HTTP_REQUESTS_DEDUP
 from sinks.clients import make_bigquery_client, make_write_client
 from sinks.insert_all import InsertAllWriter
 from sinks.retry import Budget
 from sinks.storage_write import StorageWriteWriter
 from sinks.writer import TableRef, Writer
 
-DEDUP_VIEW = "http_requests_dedup"
+DEDUP_VIEW = HTTP_REQUESTS_DEDUP.name
 STAGE = "write"
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class BigQuerySink:
         client.create_table(_table(requests_ref, HTTP_REQUESTS, "timestamp", ["host", "status"]), exists_ok=True)
         client.create_table(_table(errors_ref, ERRORS, "error_timestamp", None), exists_ok=True)
         view = bigquery.Table(str(self._ref(DEDUP_VIEW)))
-        view.view_query = dedup_query(requests_ref)
+        view.view_query = HTTP_REQUESTS_DEDUP.render(requests_table=str(requests_ref))
         client.create_table(view, exists_ok=True)
 
     def write(self, outcomes: Sequence[Outcome]) -> WriteReport:
@@ -142,17 +143,6 @@ def _table(ref: TableRef, schema: Table, partition_by: str, cluster_by: list[str
     table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field=partition_by)
     table.clustering_fields = cluster_by
     return table
-
-
-def dedup_query(source: TableRef) -> str:
-    """One row per entry: the first delivered of the rows sharing (insert_id or message id, timestamp)."""
-    return (
-        "SELECT * EXCEPT (_delivery) FROM (\n"
-        "  SELECT *, ROW_NUMBER() OVER (\n"
-        "    PARTITION BY COALESCE(insert_id, message_id, GENERATE_UUID()), timestamp ORDER BY publish_time\n"
-        f"  ) AS _delivery FROM `{source}`\n"
-        ")\nWHERE _delivery = 1"
-    )
 
 
 def _error_row_of(outcome: Outcome) -> Row:
