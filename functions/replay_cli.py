@@ -58,12 +58,17 @@ def main(argv: list[str]) -> int:
     )
     redrive.add_argument("--dry-run", action="store_true", help="count what would move; ack nothing, hand it all back")
     args = parser.parse_args(argv)
+    from google.api_core.exceptions import GoogleAPICallError
+
     try:
         settings = Settings.from_env()
         return _replay(args, settings) if args.command == "replay" else _redrive(args, settings)
     except (ConfigError, ReplayError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except GoogleAPICallError as e:  # a missing bucket or dataset, no permission: say which, no traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 1
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:

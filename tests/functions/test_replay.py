@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions import pipeline
+from functions import pipeline, replay_cli
 from functions.message import Message
 from functions.replay import (
     ArchiveObject,
@@ -134,3 +134,8 @@ def test_a_day_counts_its_scope_and_keeps_misdated_rows_out() -> None:
     assert day.includes_unknown_log
     merged = day.merge(DayReplay("2026-11-20", log_ids={"stdout"}, entries=2, rows=1))
     assert (merged.entries, merged.rows, "stdout" in merged.log_ids) == (6, 3, True)
+
+
+def test_the_cli_refuses_bad_days_before_any_network(capsys: pytest.CaptureFixture[str]) -> None:
+    assert replay_cli.main(["replay", "--bucket", "b", "--from", "2024-05-02", "--to", "2024-05-01"]) == 2
+    assert capsys.readouterr().err == "error: --to 2024-05-01 is before --from 2024-05-02\n"

@@ -19,6 +19,7 @@ import orjson
 import pytest
 from google.api_core import exceptions as api_exceptions
 
+from functions import replay_cli
 from functions.outcome import Outcome
 from functions.replay import DayReplay, ReplayError
 from functions.schema import ERRORS, HTTP_REQUESTS
@@ -208,3 +209,13 @@ def test_settle_window_counts_from_the_end_of_the_day(dest: Destinations) -> Non
     since = datetime(2024, 5, 2, 9, 0, tzinfo=UTC) - timedelta(minutes=1)
     assert tables.days_with_live_rows(list(DAYS), since) == ["2024-05-02"]
     assert tables.days_with_live_rows(list(DAYS), datetime.now(UTC) - timedelta(hours=1)) == []
+
+
+def test_a_missing_bucket_is_an_error_message_not_a_traceback(
+    dest: Destinations, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest.sink().ensure()
+    for key, value in dest.env().items():
+        monkeypatch.setenv(key, value)
+    assert replay_cli.main(["replay", "--bucket", "no-such-bucket", "--from", DAYS[0], "--dry-run"]) == 1
+    assert capsys.readouterr().err.startswith("error: 404 ")
