@@ -3,15 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help venv test lint typecheck tf-check pytest schemas bench demo up publish
+.PHONY: help venv test lint typecheck tf-check pytest schemas bench demo up publish beam-venv
 
 help:
 	@echo "make demo      install what is missing, run the whole pipeline locally on a sample, print what landed"
 	@echo "make up        start the local pipeline and keep it running (Ctrl-C stops it)"
 	@echo "make publish FILE=access.log   publish your own log lines to the pipeline started by make up"
 	@echo "make test      install what is missing, then lint, type-check, check Terraform and run every test"
-	@echo "make schemas   regenerate terraform/schemas/*.json from functions/schema.py"
+	@echo "make schemas   regenerate terraform/schemas/*.json and terraform/sql/*.sql from functions/schema.py and views.py"
 	@echo "make bench     run the benchmarks in bench/"
+	@echo "make beam-venv install the Beam replay pipeline's own venv in .tools/beam (beam/requirements-beam.txt)"
 
 venv: $(VENV)/.installed
 
@@ -44,6 +45,10 @@ bench: venv
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/sinks.py
 	$(BIN)/python bench/micro_batching.py
+	$(BIN)/python bench/replay.py
+
+beam-venv: venv
+	$(BIN)/python -m local.beam_env
 
 demo: venv
 	$(BIN)/python -m local.demo

@@ -166,7 +166,9 @@ exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${ERRORS_TAB
   run bq --project_id="$PROJECT_ID" mk --table --schema=terraform/schemas/errors.json \
     --time_partitioning_type=DAY --time_partitioning_field=error_timestamp \
     --time_partitioning_expiration=$((90 * 86400)) "${PROJECT_ID}:${DATASET}.${ERRORS_TABLE}"
-DEDUP_SQL="SELECT * EXCEPT (row_number) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY COALESCE(insert_id, message_id, GENERATE_UUID()) ORDER BY publish_time) AS row_number FROM \`${PROJECT_ID}.${DATASET}.${REQUESTS_TABLE}\`) WHERE row_number = 1"
+# The view's SQL is the one Terraform deploys (generated from functions/views.py).
+DEDUP_SQL=$(<terraform/sql/http_requests_dedup.sql)
+DEDUP_SQL=${DEDUP_SQL//'${requests_table}'/${PROJECT_ID}.${DATASET}.${REQUESTS_TABLE}}
 exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup" ||
   run bq --project_id="$PROJECT_ID" mk --use_legacy_sql=false --view="$DEDUP_SQL" \
     "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup"

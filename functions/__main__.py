@@ -1,5 +1,5 @@
 """Command line: `python -m functions parse` to try logs before deploying, and
-`python -m functions schemas` to regenerate the Terraform schema files."""
+`python -m functions schemas` to regenerate the files Terraform reads (table schemas, view SQL)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from typing import BinaryIO
 
 import orjson
 
-from functions import pipeline
+from functions import pipeline, replay_cli
 from functions.message import Message
 from functions.outcome import Outcome
 from functions.schema import write_schema_files
+from functions.views import write_view_files
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_given = sys.argv[1:] if argv is None else argv
+    if args_given[:1] and args_given[0] in replay_cli.COMMANDS:  # they talk to the cloud: their own module
+        return replay_cli.main(args_given)
     parser = argparse.ArgumentParser(prog="python -m functions", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     parse = commands.add_parser("parse", help="read items, one per line, and print one JSON outcome per line")
@@ -24,10 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     mode = parse.add_mutually_exclusive_group()
     mode.add_argument("--lines", action="store_true", help="each line is a raw access-log line (a textPayload)")
     mode.add_argument("--base64", action="store_true", help="each line is base64 Pub/Sub message data")
-    commands.add_parser("schemas", help="write terraform/schemas/<table>.json from functions/schema.py")
+    commands.add_parser(
+        "schemas",
+        help="write terraform/schemas/<table>.json (functions/schema.py) and terraform/sql/<view>.sql (functions/views.py)",
+    )
+    commands.add_parser("replay", help="re-derive whole days of BigQuery rows from the archive (--help: options)")
+    commands.add_parser("redrive", help="move dead-lettered messages back to a topic (--help: options)")
     args = parser.parse_args(argv)
     if args.command == "schemas":
-        for path in write_schema_files():
+        for path in [*write_schema_files(), *write_view_files()]:
             print(path)
         return 0
     out = sys.stdout.buffer

@@ -38,11 +38,11 @@ from google.cloud import storage  # type: ignore[attr-defined]  # untyped packag
 from functions import timestamps
 from functions.config import ConfigError, Settings
 from functions.outcome import Outcome
+from functions.replay import ERRORS_DIR
 from sinks import retry
 from sinks.clients import make_storage_client
 
 MAX_OBJECT_BYTES = 64 * 1024 * 1024  # uncompressed bytes per object part
-ERRORS_DIR = "_errors"
 MAX_LOG_DIR_BYTES = 256  # leaves room for the prefix, partitions and name within 1,024 bytes
 CONTENT_TYPE = "application/x-ndjson"
 
@@ -137,12 +137,12 @@ def _place(outcome: Outcome) -> tuple[str, bytes]:
     if outcome.kind != "error" and outcome.log_id:
         line = _one_line(outcome.payload)
         if line is not None:
-            return f"{_log_dir(outcome.log_id)}/{_partition(when)}", line
+            return f"{log_dir(outcome.log_id)}/{_partition(when)}", line
     return f"{ERRORS_DIR}/{_partition(when)}", _error_record(outcome)
 
 
 @functools.lru_cache(maxsize=1024)  # a batch holds a handful of logs: quote each once
-def _log_dir(log_id: str) -> str:
+def log_dir(log_id: str) -> str:
     """The log's path segment. Cloud Logging allows 512-character log ids, which percent-encode
     past Cloud Storage's 1,024-byte object names; such a name would fail every write and take
     its whole batch to the dead-letter topic, so long segments are cut and made unique by a hash."""

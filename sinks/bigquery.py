@@ -19,8 +19,9 @@ A sink is shared by the concurrent requests an instance serves: its clients are 
 lazily, under a lock, and a write keeps no state outside its own call.
 
 In production Terraform owns the dataset, tables and view; `ensure()` creates them for local use
-from functions/schema.py. The view keeps one row per (insert_id, timestamp), Cloud Logging's own
-identity of an entry, falling back to the message id; rows with neither are all kept.
+from functions/schema.py and functions/views.py, the same definitions Terraform reads. The view
+`http_requests_dedup` keeps one row per Cloud Logging entry (log name, insertId, timestamp),
+falling back to the message id when an entry has no insertId.
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ from functions import error_row
 from functions.config import Settings
 from functions.outcome import Outcome, Row
 from functions.schema import ERRORS, HTTP_REQUESTS, TABLES, Table
+from functions.views import HTTP_REQUESTS_DEDUP
 from sinks import retry
 from sinks.clients import make_bigquery_client, make_write_client
 from sinks.errors import DestinationError
 from sinks.proto_rows import ProtoRowEncoder, RowRejectedError
 
-DEDUP_VIEW = "http_requests_dedup"
+DEDUP_VIEW = HTTP_REQUESTS_DEDUP.name
 # Both APIs take at most 10 MB per request; what is left covers the request's own fields.
 MAX_REQUEST_BYTES = 9 * 1024 * 1024
 INSERT_ALL_MAX_ROWS = 50_000
@@ -132,7 +134,7 @@ class BigQuerySink:
         client.create_table(_table(requests_ref, HTTP_REQUESTS, "timestamp", ["host", "status"]), exists_ok=True)
         client.create_table(_table(errors_ref, ERRORS, "error_timestamp", None), exists_ok=True)
         view = bigquery.Table(str(self._ref(DEDUP_VIEW)))
-        view.view_query = dedup_query(requests_ref)
+        view.view_query = HTTP_REQUESTS_DEDUP.render(requests_table=str(requests_ref))
         client.create_table(view, exists_ok=True)
 
     def _method(self) -> Method:
@@ -328,14 +330,3 @@ def _table(ref: TableRef, schema: Table, partition_by: str, cluster_by: list[str
     table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field=partition_by)
     table.clustering_fields = cluster_by
     return table
-
-
-def dedup_query(source: TableRef) -> str:
-    """One row per entry: the first delivered of the rows sharing (insert_id or message id, timestamp)."""
-    return (
-        "SELECT * EXCEPT (_delivery) FROM (\n"
-        "  SELECT *, ROW_NUMBER() OVER (\n"
-        "    PARTITION BY COALESCE(insert_id, message_id, GENERATE_UUID()), timestamp ORDER BY publish_time\n"
-        f"  ) AS _delivery FROM `{source}`\n"
-        ")\nWHERE _delivery = 1"
-    )

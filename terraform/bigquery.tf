@@ -13,9 +13,16 @@ resource "google_bigquery_dataset" "logs" {
   default_table_expiration_ms = var.dataset_default_table_expiration_days == null ? null : var.dataset_default_table_expiration_days * 86400000
 
   dynamic "default_encryption_configuration" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.bigquery_kms_key_name == null ? [] : [var.bigquery_kms_key_name]
     content {
       kms_key_name = default_encryption_configuration.value
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.bigquery_kms_problem == ""
+      error_message = local.bigquery_kms_problem
     }
   }
 
@@ -41,7 +48,7 @@ resource "google_bigquery_table" "http_requests" {
   clustering               = var.clustering_fields
 
   dynamic "encryption_configuration" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.bigquery_kms_key_name == null ? [] : [var.bigquery_kms_key_name]
     content {
       kms_key_name = encryption_configuration.value
     }
@@ -73,41 +80,49 @@ resource "google_bigquery_table" "errors" {
   clustering = ["reason", "stage"]
 
   dynamic "encryption_configuration" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.bigquery_kms_key_name == null ? [] : [var.bigquery_kms_key_name]
     content {
       kms_key_name = encryption_configuration.value
     }
   }
 }
 
-# Deliveries are at-least-once; rows are keyed by the LogEntry insertId. The view keeps the
-# first-published row per insert_id; rows without one fall back to the Pub/Sub message id,
-# and rows with neither are all kept.
+# Deliveries are at-least-once, so an entry can land twice. The view keeps one row per Cloud
+# Logging entry (log name, insertId, timestamp; the Pub/Sub message id when there is no
+# insertId), the first published. Its SQL is generated from functions/views.py, the same text
+# the local pipeline creates, and partitions its window by `timestamp` so that a filter on
+# `timestamp` still prunes the table's partitions (see the comment in functions/views.py).
 resource "google_bigquery_table" "http_requests_dedup" {
-  #checkov:skip=CKV_GCP_80:A view stores no data, so there is nothing to encrypt; the table it reads is encrypted with var.kms_key_name when set.
+  #checkov:skip=CKV_GCP_80:A view stores no data, so there is nothing to encrypt; the table it reads is encrypted with var.bigquery_kms_key_name when set.
   project             = var.project_id
   dataset_id          = google_bigquery_dataset.logs.dataset_id
   table_id            = "${var.requests_table_id}_dedup"
-  description         = "${var.requests_table_id} with one row per insert_id."
+  description         = "${var.requests_table_id} with one row per Cloud Logging entry (log name, insertId, timestamp). Filter on timestamp."
   labels              = local.labels
   deletion_protection = var.deletion_protection
 
   view {
     use_legacy_sql = false
-    query          = <<-SQL
-      SELECT * EXCEPT (row_number)
-      FROM (
-        SELECT
-          *,
-          ROW_NUMBER() OVER (
-            PARTITION BY COALESCE(insert_id, message_id, GENERATE_UUID())
-            ORDER BY publish_time
-          ) AS row_number
-        FROM `${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.http_requests.table_id}`
-      )
-      WHERE row_number = 1
-    SQL
+    query = templatefile("${path.module}/sql/http_requests_dedup.sql", {
+      requests_table = "${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.http_requests.table_id}"
+    })
   }
+}
+
+# Creating a hive-partitioned external table makes BigQuery list and validate the files under
+# its source_uri_prefix, which fails over an empty prefix, and the archive bucket is created
+# empty by this same apply (the provider's own acceptance tests upload an object first for
+# the same reason). So each table gets one seed object: an empty gzip file, 20 bytes, zero
+# rows, in a partition no LogEntry uses (dt=1970-01-01/hour=00), written with the metadata
+# the archiver uses. Should a lifecycle rule delete it, the next apply puts it back.
+resource "google_storage_bucket_object" "archive_seed" {
+  for_each = toset(var.archive_external_table_log_ids)
+
+  bucket           = google_storage_bucket.archive.name
+  name             = "${var.archive_prefix}/${each.value}/dt=1970-01-01/hour=00/logexport-seed.ndjson.gz"
+  source           = "${path.module}/seed/empty.ndjson.gz"
+  content_type     = "application/x-ndjson"
+  content_encoding = "gzip"
 }
 
 # External tables over the archive, one per log ID: gzip NDJSON of raw LogEntry JSON under
@@ -115,7 +130,7 @@ resource "google_bigquery_table" "http_requests_dedup" {
 # common and stable; other fields (jsonPayload, protoPayload...) are ignored here: query
 # them from Spark, or with a load job into a JSON column.
 resource "google_bigquery_table" "archive" {
-  #checkov:skip=CKV_GCP_80:An external table stores no data in BigQuery; the archive objects are encrypted by the bucket (Google-managed keys, or CMEK through var.kms_key_name).
+  #checkov:skip=CKV_GCP_80:An external table stores no data in BigQuery; the archive objects are encrypted by the bucket (Google-managed keys, or CMEK through var.storage_kms_key_name).
   for_each = toset(var.archive_external_table_log_ids)
 
   project             = var.project_id
@@ -139,6 +154,8 @@ resource "google_bigquery_table" "archive" {
       require_partition_filter = var.require_partition_filter
     }
   }
+
+  depends_on = [google_storage_bucket_object.archive_seed]
 }
 
 locals {

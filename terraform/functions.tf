@@ -40,9 +40,10 @@ resource "google_cloudfunctions2_function" "ingest" {
   labels      = local.labels
 
   build_config {
-    runtime         = var.runtime
-    entry_point     = "ingest"
-    service_account = var.build_service_account
+    runtime           = var.runtime
+    entry_point       = "ingest"
+    service_account   = local.build_service_account
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -74,7 +75,7 @@ resource "google_cloudfunctions2_function" "ingest" {
 
   depends_on = [
     google_project_service.this,
-    google_storage_bucket_iam_member.build_source_reader,
+    time_sleep.build_iam_propagation,
   ]
 }
 
@@ -88,9 +89,10 @@ resource "google_cloudfunctions2_function" "drain" {
   labels      = local.labels
 
   build_config {
-    runtime         = var.runtime
-    entry_point     = "drain"
-    service_account = var.build_service_account
+    runtime           = var.runtime
+    entry_point       = "drain"
+    service_account   = local.build_service_account
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -122,7 +124,7 @@ resource "google_cloudfunctions2_function" "drain" {
 
   depends_on = [
     google_project_service.this,
-    google_storage_bucket_iam_member.build_source_reader,
+    time_sleep.build_iam_propagation,
   ]
 }
 

@@ -6,6 +6,8 @@ resource "google_service_account" "ingest" {
   account_id   = "${var.name_prefix}-ingest"
   display_name = "logexport ingest function (runtime)"
   description  = "Runs ${local.ingest_function_name}: writes rows to the ${var.dataset_id} dataset and objects to the archive."
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_service_account" "drain" {
@@ -13,6 +15,8 @@ resource "google_service_account" "drain" {
   account_id   = "${var.name_prefix}-drain"
   display_name = "logexport drain function (runtime)"
   description  = "Runs ${local.drain_function_name}: pulls the drain subscription, archives, writes error rows."
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_service_account" "push" {
@@ -20,6 +24,8 @@ resource "google_service_account" "push" {
   account_id   = "${var.name_prefix}-push"
   display_name = "logexport Pub/Sub push identity"
   description  = "OIDC identity of the ${var.name_prefix}-ingest push subscription; may only invoke ${local.ingest_function_name}."
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_service_account" "scheduler" {
@@ -27,6 +33,8 @@ resource "google_service_account" "scheduler" {
   account_id   = "${var.name_prefix}-sched"
   display_name = "logexport Cloud Scheduler identity"
   description  = "OIDC identity of the drain Cloud Scheduler job; may only invoke ${local.drain_function_name}."
+
+  depends_on = [google_project_service.this]
 }
 
 # --- BigQuery: dataset level. dataEditor carries bigquery.tables.updateData, which is all
@@ -60,15 +68,6 @@ resource "google_storage_bucket_iam_member" "archive_creator" {
   bucket = google_storage_bucket.archive.name
   role   = "roles/storage.objectCreator"
   member = each.value
-}
-
-# A custom build service account (if given) reads the source zip from our bucket only.
-resource "google_storage_bucket_iam_member" "build_source_reader" {
-  count = var.build_service_account == null ? 0 : 1
-
-  bucket = google_storage_bucket.source.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${element(split("/", var.build_service_account), 3)}"
 }
 
 # --- Pub/Sub: drain may consume its own subscription, nothing else.
@@ -107,4 +106,6 @@ resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
   service_account_id = google_service_account.push.name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_service_agent
+
+  depends_on = [google_project_service_identity.pubsub]
 }

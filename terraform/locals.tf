@@ -1,4 +1,5 @@
 locals {
+  # cloudresourcemanager.googleapis.com has its own resource (apis.tf).
   required_apis = [
     "artifactregistry.googleapis.com",
     "bigquery.googleapis.com",
@@ -10,6 +11,7 @@ locals {
     "logging.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
+    "serviceusage.googleapis.com",
     "storage.googleapis.com",
   ]
 
@@ -19,7 +21,6 @@ locals {
   drain_function_name  = "${var.name_prefix}-drain"
   function_names       = [local.ingest_function_name, local.drain_function_name]
 
-  storage_location    = coalesce(var.storage_location, upper(var.region))
   archive_bucket_name = coalesce(var.archive_bucket_name, "${var.project_id}-${var.name_prefix}-archive")
   source_bucket_name  = "${var.project_id}-${var.name_prefix}-source"
 

@@ -52,7 +52,7 @@ output "http_requests_table" {
 }
 
 output "http_requests_dedup_view" {
-  description = "Fully qualified view with one row per insert_id."
+  description = "Fully qualified view with one row per Cloud Logging entry (log name, insertId, timestamp)."
   value       = "${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.http_requests_dedup.table_id}"
 }
 
@@ -92,13 +92,19 @@ output "drain_function_uri" {
 }
 
 output "service_accounts" {
-  description = "Emails of the service accounts, by role (ingest, drain, push, scheduler)."
+  description = "Emails of the service accounts, by role (ingest, drain, push, scheduler, build)."
   value = {
     ingest    = google_service_account.ingest.email
     drain     = google_service_account.drain.email
     push      = google_service_account.push.email
     scheduler = google_service_account.scheduler.email
+    build     = element(split("/", local.build_service_account), 3)
   }
+}
+
+output "image_repository" {
+  description = "Artifact Registry repository holding the functions' images."
+  value       = google_artifact_registry_repository.functions.id
 }
 
 output "scheduler_job" {

@@ -6,7 +6,7 @@ resource "google_pubsub_topic" "logs" {
   name                       = "${var.name_prefix}-logs"
   labels                     = local.labels
   message_retention_duration = var.topic_message_retention_duration
-  kms_key_name               = var.kms_key_name
+  kms_key_name               = var.pubsub_kms_key_name
 
   depends_on = [google_project_service.this]
 }
@@ -16,7 +16,7 @@ resource "google_pubsub_topic" "ingest_dead_letter" {
   name                       = "${var.name_prefix}-ingest-dead-letter"
   labels                     = local.labels
   message_retention_duration = var.dead_letter_retention_duration
-  kms_key_name               = var.kms_key_name
+  kms_key_name               = var.pubsub_kms_key_name
 
   depends_on = [google_project_service.this]
 }
@@ -26,7 +26,7 @@ resource "google_pubsub_topic" "drain_dead_letter" {
   name                       = "${var.name_prefix}-drain-dead-letter"
   labels                     = local.labels
   message_retention_duration = var.dead_letter_retention_duration
-  kms_key_name               = var.kms_key_name
+  kms_key_name               = var.pubsub_kms_key_name
 
   depends_on = [google_project_service.this]
 }
@@ -118,6 +118,20 @@ resource "google_pubsub_subscription" "dead_letter" {
   }
 }
 
+# The Pub/Sub service agent (service-<number>@gcp-sa-pubsub) is created lazily: in a project
+# that never used Pub/Sub it may not exist yet, and granting it a role fails ("Service account
+# ... does not exist"). Generating the service identity creates it first; the grants below
+# wait for it. (Its email is built from the project number rather than read from this
+# resource, because generateServiceIdentity does not return an email for every service.)
+resource "google_project_service_identity" "pubsub" {
+  provider = google-beta
+
+  project = var.project_id
+  service = "pubsub.googleapis.com"
+
+  depends_on = [google_project_service.this]
+}
+
 # The Pub/Sub service agent forwards undeliverable messages: it must publish to the
 # dead-letter topics and subscribe to the source subscriptions (to ack what it forwarded).
 resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letter" {
@@ -130,6 +144,8 @@ resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letter" {
   topic   = each.value
   role    = "roles/pubsub.publisher"
   member  = local.pubsub_service_agent
+
+  depends_on = [google_project_service_identity.pubsub]
 }
 
 resource "google_pubsub_subscription_iam_member" "pubsub_agent_source" {
@@ -142,4 +158,6 @@ resource "google_pubsub_subscription_iam_member" "pubsub_agent_source" {
   subscription = each.value
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
+
+  depends_on = [google_project_service_identity.pubsub]
 }

@@ -1,5 +1,7 @@
 # Log Router sink -> Pub/Sub topic. Exactly one of the three sinks exists (var.sink_scope).
 # Every sink uses the effective filter, i.e. the user's filter AND NOT this stack's own logs.
+# A topic keeps a message only for the subscriptions that exist when it is published, so
+# each sink waits for both subscriptions: nothing is exported before it can be delivered.
 
 module "log_filter" {
   source = "./modules/log-filter"
@@ -29,7 +31,11 @@ resource "google_logging_project_sink" "this" {
     }
   }
 
-  depends_on = [google_project_service.this]
+  depends_on = [
+    google_project_service.this,
+    google_pubsub_subscription.ingest,
+    google_pubsub_subscription.drain,
+  ]
 }
 
 resource "google_logging_folder_sink" "this" {
@@ -58,6 +64,12 @@ resource "google_logging_folder_sink" "this" {
       error_message = "sink_scope = \"folder\" needs sink_parent_id (the numeric folder ID)."
     }
   }
+
+  depends_on = [
+    google_project_service.this,
+    google_pubsub_subscription.ingest,
+    google_pubsub_subscription.drain,
+  ]
 }
 
 resource "google_logging_organization_sink" "this" {
@@ -86,6 +98,12 @@ resource "google_logging_organization_sink" "this" {
       error_message = "sink_scope = \"organization\" needs sink_parent_id (the numeric organization ID)."
     }
   }
+
+  depends_on = [
+    google_project_service.this,
+    google_pubsub_subscription.ingest,
+    google_pubsub_subscription.drain,
+  ]
 }
 
 # The sink's own identity may publish to the log topic, and nothing else.

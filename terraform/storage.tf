@@ -87,7 +87,7 @@ resource "google_storage_bucket" "archive" {
   }
 
   dynamic "encryption" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.storage_kms_key_name == null ? [] : [var.storage_kms_key_name]
     content {
       default_kms_key_name = encryption.value
     }
@@ -105,6 +105,10 @@ resource "google_storage_bucket" "archive" {
     precondition {
       condition     = !(var.archive_versioning && var.archive_retention_days != null)
       error_message = "Cloud Storage does not allow Object Versioning together with a retention policy: set archive_versioning or archive_retention_days, not both."
+    }
+    precondition {
+      condition     = local.storage_kms_problem == ""
+      error_message = local.storage_kms_problem
     }
   }
 

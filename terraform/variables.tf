@@ -41,19 +41,45 @@ variable "labels" {
 }
 
 variable "enable_apis" {
-  description = "Enable the APIs the stack needs (logging, pubsub, bigquery, bigquerystorage, storage, cloudfunctions, run, cloudbuild, artifactregistry, cloudscheduler, iam). Set to false when the project factory manages APIs."
+  description = "Enable the APIs the stack needs (artifactregistry, bigquery, bigquerystorage, cloudbuild, cloudfunctions, cloudresourcemanager, cloudscheduler, iam, logging, pubsub, run, serviceusage, storage). Set to false when the project factory manages APIs."
   type        = bool
   default     = true
 }
 
-variable "kms_key_name" {
-  description = "Optional Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) used as CMEK for the topics, the dataset, the tables and the buckets. Null uses Google-managed encryption. The Pub/Sub, BigQuery and Cloud Storage service agents need roles/cloudkms.cryptoKeyEncrypterDecrypter on the key (grant it outside this module)."
+# One key per service: a key must sit in a location the resource accepts (BigQuery: the
+# dataset's location; Cloud Storage: the bucket's), so one key cannot serve a dataset in EU
+# and a bucket in europe-west1. locations.tf checks the locations at plan time.
+
+variable "pubsub_kms_key_name" {
+  description = "Optional Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) encrypting the topics (CMEK). Any key location works. Null: Google-managed encryption. The Pub/Sub service agent service-<project number>@gcp-sa-pubsub.iam.gserviceaccount.com needs roles/cloudkms.cryptoKeyEncrypterDecrypter on the key before the first apply (see README, First apply)."
   type        = string
   default     = null
 
   validation {
-    condition     = var.kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.kms_key_name))
-    error_message = "kms_key_name must be a full key name: projects/P/locations/L/keyRings/R/cryptoKeys/K."
+    condition     = var.pubsub_kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.pubsub_kms_key_name))
+    error_message = "pubsub_kms_key_name must be a full key name: projects/P/locations/L/keyRings/R/cryptoKeys/K (not a key ring, and not a key version)."
+  }
+}
+
+variable "bigquery_kms_key_name" {
+  description = "Optional Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) encrypting the dataset's tables (CMEK). Its location must match bigquery_location: europe for EU, us for US, the same region for a regional dataset (or global). Null: Google-managed encryption. The BigQuery service agent bq-<project number>@bigquery-encryption.iam.gserviceaccount.com needs roles/cloudkms.cryptoKeyEncrypterDecrypter on the key before the first apply."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bigquery_kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.bigquery_kms_key_name))
+    error_message = "bigquery_kms_key_name must be a full key name: projects/P/locations/L/keyRings/R/cryptoKeys/K (not a key ring, and not a key version)."
+  }
+}
+
+variable "storage_kms_key_name" {
+  description = "Optional Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) encrypting the archive bucket's objects (CMEK). Its location must match the buckets' (storage_location, else region): the same region for a regional bucket, europe/us/asia for EU/US/ASIA. Null: Google-managed encryption. The Cloud Storage service agent service-<project number>@gs-project-accounts.iam.gserviceaccount.com needs roles/cloudkms.cryptoKeyEncrypterDecrypter on the key before the first apply."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.storage_kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.storage_kms_key_name))
+    error_message = "storage_kms_key_name must be a full key name: projects/P/locations/L/keyRings/R/cryptoKeys/K (not a key ring, and not a key version)."
   }
 }
 
@@ -224,8 +250,8 @@ variable "dataset_id" {
   default     = "logs"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.dataset_id))
-    error_message = "dataset_id may contain only letters, digits and underscores."
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.dataset_id)) && length(var.dataset_id) <= 1024
+    error_message = "dataset_id must be 1-1024 letters, digits and underscores."
   }
 }
 
@@ -252,8 +278,8 @@ variable "requests_table_id" {
   default     = "http_requests"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.requests_table_id))
-    error_message = "requests_table_id may contain only letters, digits and underscores."
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.requests_table_id)) && length(var.requests_table_id) <= 1024
+    error_message = "requests_table_id must be 1-1024 letters, digits and underscores."
   }
 }
 
@@ -263,8 +289,8 @@ variable "errors_table_id" {
   default     = "errors"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.errors_table_id))
-    error_message = "errors_table_id may contain only letters, digits and underscores."
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.errors_table_id)) && length(var.errors_table_id) <= 1024
+    error_message = "errors_table_id must be 1-1024 letters, digits and underscores."
   }
 }
 
@@ -452,7 +478,7 @@ variable "source_root" {
 }
 
 variable "build_service_account" {
-  description = "Optional service account Cloud Build uses to build the functions (projects/P/serviceAccounts/EMAIL). Null: the project's default build service account. Set it on projects where the default Compute Engine account has no roles/cloudbuild.builds.builder (see README)."
+  description = "Optional existing service account Cloud Build builds the functions as (projects/P/serviceAccounts/EMAIL). Null: the module creates <name_prefix>-build. Either way the module grants it what a build needs: roles/logging.logWriter on the project, roles/artifactregistry.writer on the module's image repository, read access to the source bucket and Storage Object Admin on Cloud Functions' gcf-v2-sources-* buckets only. The project's default build account is never used: on projects created after July 2024 it may lack the roles a build needs."
   type        = string
   default     = null
 

@@ -114,7 +114,6 @@ def test_bytes_column_is_decoded_from_base64() -> None:
         ("status", 1.5),
         ("status", "99999999999999999999"),
         ("timestamp", "yesterday"),
-        ("timestamp", "2024-05-01T10:15:00Z"),  # RFC 3339, but not normalised: a parser bug, not data
         ("timestamp", "2024-02-30T10:15:00.000000Z"),
         ("latency_seconds", "fast"),
         ("latency_seconds", 10**400),
@@ -135,9 +134,15 @@ def test_values_that_cannot_take_their_type_are_rejected(column: str, value: obj
         ENCODERS["http_requests"].encode({**row, column: value})
 
 
-def test_numeric_strings_are_accepted_as_insert_all_accepts_them() -> None:
+def test_strings_are_accepted_as_insert_all_accepts_them() -> None:
     row = http_outcome(1).row
     assert row is not None
-    encoded = ENCODERS["http_requests"].encode({**row, "status": "404", "latency_seconds": "1.5", "cache_hit": "TRUE"})
-    decoded = decode(HTTP_REQUESTS, encoded)
+    lenient = {
+        "status": "404",
+        "latency_seconds": "1.5",
+        "cache_hit": "TRUE",
+        "publish_time": "2024-05-01T12:15:01+02:00",
+    }
+    decoded = decode(HTTP_REQUESTS, ENCODERS["http_requests"].encode({**row, **lenient}))
     assert (decoded.status, decoded.latency_seconds, decoded.cache_hit) == (404, 1.5, True)
+    assert decoded.publish_time == 1714558501000000  # 2024-05-01T10:15:01Z

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from functions.views import HTTP_REQUESTS_DEDUP
 from tests.terraform.hcl import REPO_ROOT
 from tests.terraform.test_log_filter import TERRAFORM, effective_filter
 
@@ -30,7 +33,16 @@ def dry_run(tmp_path: Path, **env: str) -> list[list[str]]:
     )
     assert result.returncode == 0, result.stderr
     assert "dry run called" not in result.stderr
-    return [shlex.split(line) for line in result.stdout.splitlines() if line.strip()]
+    return [shlex.split(_ansi_c_quotes_to_posix(line)) for line in result.stdout.splitlines() if line.strip()]
+
+
+def _ansi_c_quotes_to_posix(line: str) -> str:
+    """printf %q writes a multi-line argument as $'...\\n...', which shlex cannot read."""
+    return re.sub(
+        r"\$'((?:[^'\\]|\\.)*)'",
+        lambda m: shlex.quote(codecs.decode(m.group(1), "unicode_escape")),
+        line,
+    )
 
 
 def _flag(command: list[str], name: str) -> str:
@@ -78,3 +90,12 @@ def test_dry_run_uses_the_terraform_filter(tmp_path: Path, namespaces: str) -> N
     commands = dry_run(tmp_path, GKE_NAMESPACES=namespaces)
     sink = _find(commands, "gcloud", "logging", "sinks", "create", "logexport-http-requests")
     assert _flag(sink, "log-filter") == effective_filter(gke_namespaces=namespaces.split())
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_dry_run_creates_the_view_terraform_deploys(tmp_path: Path) -> None:
+    commands = dry_run(tmp_path)
+    view = _find(commands, "bq", "--project_id=demo-proj", "mk", "--use_legacy_sql=false")
+    assert view[-1] == "demo-proj:logs.http_requests_dedup"
+    sql = _flag(view, "view")
+    assert sql == HTTP_REQUESTS_DEDUP.render(requests_table="demo-proj.logs.http_requests").rstrip("\n")

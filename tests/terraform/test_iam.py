@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,21 @@ def _iam_resources(module: Module) -> list[tuple[str, str, dict[str, object]]]:
     return [(rtype, name, body) for rtype, name, body in module.all_resources() if "_iam_" in rtype]
 
 
+# The one project-level storage grant allowed: the build account on Cloud Functions' own
+# source buckets, which do not exist before the first deployment, limited by an IAM condition.
+GCF_SOURCES_CONDITION = 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")'
+
+
+def _limited_to_gcf_sources(body: dict[str, Any]) -> bool:
+    conditions = body.get("condition", [])
+    return (
+        isinstance(conditions, list)
+        and len(conditions) == 1
+        and conditions[0].get("expression") == GCF_SOURCES_CONDITION
+        and "for_each" not in body
+    )
+
+
 def project_level_violations(module: Module) -> list[str]:
     """Project/folder/org-level grants of data or primitive roles (including for_each maps)."""
     found = []
@@ -26,7 +42,8 @@ def project_level_violations(module: Module) -> list[str]:
             continue
         # role, or a for_each over several roles: any text naming a banned role counts.
         roles = [str(body.get("role", "")), str(body.get("for_each", ""))]
-        if any(banned in role for role in roles for banned in BANNED_PROJECT_ROLES):
+        allowed = roles[0].startswith("roles/storage.object") and _limited_to_gcf_sources(body)
+        if any(banned in role for role in roles for banned in BANNED_PROJECT_ROLES) and not allowed:
             found.append(f"{rtype}.{name}")
     return found
 
@@ -43,8 +60,15 @@ def test_scanner_flags_a_project_level_data_role() -> None:
             "google_storage_bucket_iam_member": {"bucket_level": {"role": "roles/storage.objectCreator"}},
         },
     )
+    fake.resources["google_project_iam_member"] |= {
+        "gcf_sources": {"role": "roles/storage.objectAdmin", "condition": [{"expression": GCF_SOURCES_CONDITION}]},
+        "any_bucket": {"role": "roles/storage.objectViewer", "condition": [{"expression": "true"}]},
+        "unconditioned": {"role": "roles/storage.objectAdmin"},
+    }
     assert project_level_violations(fake) == [
         "google_project_iam_member.bad",
+        "google_project_iam_member.any_bucket",
+        "google_project_iam_member.unconditioned",
         "google_project_iam_binding.worse",
     ]
 
@@ -65,8 +89,36 @@ def test_data_roles_sit_on_the_resource_they_concern(root: Module) -> None:
         if role.startswith("roles/bigquery."):
             assert rtype == "google_bigquery_dataset_iam_member", f"{rtype}.{name}: {role}"
             assert expr(body["dataset_id"]) == "google_bigquery_dataset.logs.dataset_id"
-        if role.startswith("roles/storage."):
+        if role.startswith("roles/storage.") and not _limited_to_gcf_sources(body):
             assert rtype == "google_storage_bucket_iam_member", f"{rtype}.{name}: {role}"
+
+
+def test_the_build_account_gets_what_a_build_needs_and_no_more(root: Module) -> None:
+    """https://cloud.google.com/functions/docs/securing/build-custom-sa: logs, images, sources."""
+    grants = {
+        f"{rtype}.{name}": body
+        for rtype, name, body in _iam_resources(root)
+        if expr(body.get("member")) == "local.build_member"
+    }
+    assert {k: v["role"] for k, v in grants.items()} == {
+        "google_project_iam_member.build_log_writer": "roles/logging.logWriter",
+        "google_artifact_registry_repository_iam_member.build_writer": "roles/artifactregistry.writer",
+        "google_storage_bucket_iam_member.build_source_reader": "roles/storage.objectViewer",
+        "google_project_iam_member.build_gcf_sources": "roles/storage.objectAdmin",
+    }
+    writer = grants["google_artifact_registry_repository_iam_member.build_writer"]
+    assert expr(writer["repository"]) == "google_artifact_registry_repository.functions.name"
+    reader = grants["google_storage_bucket_iam_member.build_source_reader"]
+    assert expr(reader["bucket"]) == "google_storage_bucket.source.name"
+    assert _limited_to_gcf_sources(grants["google_project_iam_member.build_gcf_sources"])
+    # The member is the created account, or the one given: either way the same grants.
+    assert root.local("build_member") == 'serviceAccount:${element(split("/", local.build_service_account), 3)}'
+    assert expr(root.local("build_service_account")) == (
+        "var.build_service_account == null ? google_service_account.build[0].id : var.build_service_account"
+    )
+    assert (
+        expr(root.resource("google_service_account", "build")["count"]) == "var.build_service_account == null ? 1 : 0"
+    )
 
 
 @pytest.mark.parametrize("sa", ["ingest", "drain"])

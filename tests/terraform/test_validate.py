@@ -18,7 +18,7 @@ import pytest
 from tests.terraform.hcl import TF_DIR
 
 TERRAFORM = shutil.which("terraform")
-PROVIDERS = ("hashicorp/google", "hashicorp/archive")
+PROVIDERS = ("hashicorp/google", "hashicorp/google-beta", "hashicorp/archive", "hashicorp/time")
 ENV = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
 
 pytestmark = pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")

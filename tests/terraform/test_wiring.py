@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from functions.views import HTTP_REQUESTS_DEDUP
 from tests.terraform.hcl import (
     TF_DIR,
     Module,
@@ -211,16 +212,21 @@ def test_errors_table_is_partitioned_on_error_timestamp(root: Module) -> None:
     assert set(table["clustering"]) <= set(columns)
 
 
-def test_dedup_view_keeps_one_row_per_insert_id(root: Module) -> None:
+def test_dedup_view_is_the_generated_sql(root: Module) -> None:
     view = block(root.resource("google_bigquery_table", "http_requests_dedup"), "view")
     assert view["use_legacy_sql"] is False
-    query = " ".join(view["query"].split())
-    assert "ROW_NUMBER() OVER ( PARTITION BY COALESCE(insert_id, message_id" in query
-    assert "ORDER BY publish_time" in query
-    assert "WHERE row_number = 1" in query
-    assert "${google_bigquery_table.http_requests.table_id}" in query
-    columns = {c["name"] for c in _schema("http_requests")}
-    assert {"insert_id", "message_id", "publish_time"} <= columns
+    # python-hcl2 renders the call as text: templatefile("...", {"name": "value"}).
+    call = re.fullmatch(
+        r'templatefile\("\$\{path.module\}/sql/http_requests_dedup.sql", (\{.*\})\)', expr(view["query"])
+    )
+    assert call, view["query"]
+    values = json.loads(call.group(1))
+    assert set(values) == HTTP_REQUESTS_DEDUP.placeholders == {"requests_table"}
+    assert values["requests_table"] == (
+        "${var.project_id}.${google_bigquery_dataset.logs.dataset_id}.${google_bigquery_table.http_requests.table_id}"
+    )
+    # The file is functions/views.py's text (test_views.py checks it is fresh).
+    assert (TF_DIR / "sql" / "http_requests_dedup.sql").read_text() == HTTP_REQUESTS_DEDUP.file_text
 
 
 def test_archive_external_tables_use_hive_partitions(root: Module) -> None:
@@ -374,11 +380,3 @@ def test_readme_documents_every_input_and_output(root: Module) -> None:
         assert f"| `{name}` |" in readme, f"variable {name} missing from terraform/README.md"
     for name in root.outputs:
         assert f"| `{name}` |" in readme, f"output {name} missing from terraform/README.md"
-
-
-def test_provider_versions_are_pinned(root: Module) -> None:
-    (settings,) = [t for t in root.terraform if "required_providers" in t]
-    providers = settings["required_providers"][0]
-    for name in ("google", "archive"):
-        version = providers[name]["version"]
-        assert ">=" in version and "<" in version.replace("<=", ""), f"{name} is not pinned to a range: {version}"

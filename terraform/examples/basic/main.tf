@@ -6,6 +6,12 @@ provider "google" {
   region  = var.region
 }
 
+# The module creates the Pub/Sub service agent with google-beta (see ../../pubsub.tf).
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+}
+
 module "logexport" {
   source = "../.."
 
