@@ -1,5 +1,6 @@
-"""Command line: `python -m functions parse` to try logs before deploying, and
-`python -m functions schemas` to regenerate the Terraform schema files."""
+"""Command line: `python -m functions parse` to try logs before deploying, `python -m functions
+syslog` to see what `forward` would send, and `python -m functions schemas` to regenerate the
+Terraform schema files."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import BinaryIO
 
 import orjson
 
-from functions import pipeline
+from functions import pipeline, syslog_cli
 from functions.message import Message
 from functions.outcome import Outcome
 from functions.schema import write_schema_files
@@ -25,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--lines", action="store_true", help="each line is a raw access-log line (a textPayload)")
     mode.add_argument("--base64", action="store_true", help="each line is base64 Pub/Sub message data")
     commands.add_parser("schemas", help="write terraform/schemas/<table>.json from functions/schema.py")
+    syslog_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "syslog":
+        return syslog_cli.run(args)
     if args.command == "schemas":
         for path in write_schema_files():
             print(path)
