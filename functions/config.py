@@ -116,7 +116,6 @@ def _forward_fields(env: Mapping[str, str], cls: type[Settings]) -> _ForwardFiel
         raise ConfigError(f"FORWARD_FRAMING must be one of {', '.join(syslog.FRAMINGS)}, not {framing!r}")
     chosen: syslog.Framing = "newline" if framing == "newline" else "octet-counting"
     destination = env.get("FORWARD_DESTINATION") or None
-    linger = env.get("FORWARD_LINGER_SECONDS", "").strip()
     return {
         "forward_subscription": env.get("FORWARD_SUBSCRIPTION") or None,
         "forward_destination": parse_destination(destination) if destination else None,
@@ -128,7 +127,7 @@ def _forward_fields(env: Mapping[str, str], cls: type[Settings]) -> _ForwardFiel
         ),
         "forward_batch_size": _int(env, "FORWARD_BATCH_SIZE", cls.forward_batch_size, 1, 1000),
         "forward_budget_seconds": _float(env, "FORWARD_BUDGET_SECONDS", cls.forward_budget_seconds),
-        "forward_linger_seconds": 0.0 if linger in ("", "0") else _float(env, "FORWARD_LINGER_SECONDS", 0.0),
+        "forward_linger_seconds": _float(env, "FORWARD_LINGER_SECONDS", cls.forward_linger_seconds, zero_ok=True),
         "forward_timeout_seconds": _float(env, "FORWARD_TIMEOUT_SECONDS", cls.forward_timeout_seconds),
     }
 
@@ -184,7 +183,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool = False) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -192,6 +191,6 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, not {value}")
+    if value < 0 or (value == 0 and not zero_ok):
+        raise ConfigError(f"{name} must be {'zero or more' if zero_ok else 'positive'}, not {value}")
     return value
