@@ -28,7 +28,8 @@ import signal
 import socket
 import ssl
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from local import rfc5424
 from local.emulators import (
     INSTALL_DIR,
     LOOPBACK,
@@ -234,6 +236,29 @@ class SyslogReceiver(Emulator):
         if lines[-1] == b"":
             lines.pop()
         return lines
+
+    def by_insert_id(self) -> dict[str | None, list[bytes]]:
+        """Every received line, read strictly as RFC 5424 (a line that is not fails loudly),
+        grouped by the insertId in its structured data."""
+        found: dict[str | None, list[bytes]] = {}
+        for line in self.received():
+            found.setdefault(rfc5424.parse(line).insert_id, []).append(line)
+        return found
+
+    def wait_for(self, insert_ids: Iterable[str], timeout: float = 30.0) -> dict[str | None, list[bytes]]:
+        """Waits until every insertId was received at least once; returns all lines by insertId."""
+        wanted = set(insert_ids)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.by_insert_id()
+            missing = wanted - found.keys()
+            if not missing:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{len(missing)} insertIds not received within {timeout:.0f} s, e.g. {sorted(missing)[:5]}"
+                )
+            time.sleep(0.1)
 
 
 def _up() -> None:
