@@ -164,6 +164,8 @@ class SyslogReceiver(Emulator):
         self.received_path = self.directory / "received.log"
         self.config_path = self.directory / "rsyslog.conf"
         self.log_path = self.directory / "rsyslog.log"
+        self._read_offset = 0  # by_insert_id parses each line once
+        self._by_insert_id: dict[str | None, list[bytes]] = {}
         self.ca_path, self.cert_path, self.key_path = (
             self.directory / "ca.pem",
             self.directory / "server.pem",
@@ -240,10 +242,17 @@ class SyslogReceiver(Emulator):
     def by_insert_id(self) -> dict[str | None, list[bytes]]:
         """Every received line, read strictly as RFC 5424 (a line that is not fails loudly),
         grouped by the insertId in its structured data."""
-        found: dict[str | None, list[bytes]] = {}
-        for line in self.received():
-            found.setdefault(rfc5424.parse(line).insert_id, []).append(line)
-        return found
+        try:
+            with self.received_path.open("rb") as received:
+                received.seek(self._read_offset)
+                new = received.read()
+        except FileNotFoundError:
+            new = b""
+        complete = new[: new.rfind(b"\n") + 1]  # a line still being written waits for the next call
+        self._read_offset += len(complete)
+        for line in complete.split(b"\n")[:-1]:
+            self._by_insert_id.setdefault(rfc5424.parse(line).insert_id, []).append(line)
+        return {key: list(lines) for key, lines in self._by_insert_id.items()}
 
     def wait_for(self, insert_ids: Iterable[str], timeout: float = 30.0) -> dict[str | None, list[bytes]]:
         """Waits until every insertId was received at least once; returns all lines by insertId."""
