@@ -224,7 +224,9 @@ def _header_field(value: str | None, limit: int) -> str:
     """PRINTUSASCII only (RFC 5424 6.1), at most `limit` characters; absent -> NILVALUE."""
     if not value:
         return NILVALUE
-    return _NOT_PRINTABLE.sub("_", value)[:limit]
+    if not (value.isascii() and value.isprintable() and " " not in value):
+        value = _NOT_PRINTABLE.sub("_", value)
+    return value[:limit]
 
 
 def _structured_data(entry: logentry.LogEntry) -> str:
@@ -232,8 +234,10 @@ def _structured_data(entry: logentry.LogEntry) -> str:
     for name in ("insertId", "trace", "spanId"):
         value = entry.get(name)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
-            escaped = _SD_ESCAPE.sub(_backslash, str(value)[:_MAX_SD_VALUE_CHARS])
-            params.append(f'{name}="{escaped}"')
+            text = str(value)[:_MAX_SD_VALUE_CHARS]
+            if '"' in text or "\\" in text or "]" in text:
+                text = _SD_ESCAPE.sub(_backslash, text)
+            params.append(f'{name}="{text}"')
     return f"[{SD_ID} {' '.join(params)}]" if params else NILVALUE
 
 
