@@ -91,14 +91,16 @@ def report(label: str, n: int, wall: float, cpu: float) -> float:
     return per_core
 
 
-def plain_tls(receiver: SyslogReceiver, frames: list[bytes]) -> None:
-    """The baseline send: connect, write, close_notify, no waiting for anything."""
+def plain_tls(receiver: SyslogReceiver, frames: list[bytes]) -> int:
+    """The baseline send: connect, write, close_notify, no waiting for anything; bytes written."""
     context = ssl.create_default_context(cafile=str(receiver.ca_path))
     with (
         socket.create_connection(("127.0.0.1", receiver.port)) as raw,
         context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
     ):
-        tls.sendall(b"".join(frames))
+        payload = b"".join(frames)
+        tls.sendall(payload)
+        return len(payload)
 
 
 def main() -> None:
