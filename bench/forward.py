@@ -33,7 +33,6 @@ from functions.config import parse_destination
 from local.syslog_receiver import SyslogReceiver, ensure_installed
 from sinks.syslog import SyslogSender
 from tests.functions import fixtures as fx
-from tests.functions.test_syslog import cloud_run_app_log, stack_trace
 
 REPEAT = 5
 BATCH = 1000  # forward's default batch: one pull
@@ -49,9 +48,9 @@ def corpus(n: int, rng: random.Random) -> list[bytes]:
         elif roll < 0.8:
             entry = fx.gke_container(fx.NGINX_COMBINED)
         elif roll < 0.95:
-            entry = cloud_run_app_log()
+            entry = fx.cloud_run_app_log()
         else:
-            entry = stack_trace()
+            entry = fx.stack_trace()
         entry["insertId"] = f"bench-{i:08d}"
         out.append(fx.data(entry))
     return out

@@ -22,7 +22,7 @@ from local.emulators import LOOPBACK, free_port
 from local.syslog_receiver import SyslogReceiver
 from sinks.pubsub import Pulled
 from tests.functions import fixtures as fx
-from tests.sinks.test_forward import FakePuller, as_puller
+from tests.sinks.fakes import FakePuller, as_puller
 
 pytestmark = pytest.mark.emulators
 

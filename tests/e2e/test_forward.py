@@ -21,7 +21,6 @@ from local.harness import entry, unique, wait_for
 from local.pipeline import FORWARD_DEAD_LETTER_SUBSCRIPTION, FORWARD_SUBSCRIPTION, MAX_DELIVERY_ATTEMPTS, LocalPipeline
 from local.syslog_receiver import SyslogReceiver
 from tests.functions import fixtures as fx
-from tests.functions.test_syslog import cloud_run_app_log, stack_trace
 
 pytestmark = pytest.mark.emulators
 
@@ -49,7 +48,7 @@ def mixed_batch(tag: str) -> tuple[list[bytes], dict[str, dict[str, Any]], list[
     """(payloads, the LogEntries by insertId, the payloads that are no LogEntry)."""
     entries: dict[str, dict[str, Any]] = {}
     bases = [fx.load_balancer(), fx.cdn_hit(), fx.cloud_run(), fx.app_engine(), fx.gke_container(fx.NGINX_COMBINED),
-             fx.nginx_json(), fx.iap_audit(), fx.gen1_function(), stack_trace(), cloud_run_app_log()]  # fmt: skip
+             fx.nginx_json(), fx.iap_audit(), fx.gen1_function(), fx.stack_trace(), fx.cloud_run_app_log()]  # fmt: skip
     for n, base in enumerate(bases):
         entries[f"{tag}-{n}"] = base
     for severity in ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY", "DEFAULT"):

@@ -32,43 +32,6 @@ def parsed(entry: dict[str, Any] | bytes, options: syslog.Options = OPTIONS) -> 
     return rfc5424.parse(render(entry, options))
 
 
-def stack_trace() -> dict[str, Any]:
-    """A Java exception on a GKE container's stderr, as the logging agent groups it into one
-    entry (cloud.google.com/kubernetes-engine/docs/concepts/about-logs: stderr is ERROR)."""
-    entry = fx.gke_container(
-        'Exception in thread "main" java.lang.IllegalStateException: boom\n'
-        "\tat com.example.Blog.render(Blog.java:42)\n\tat com.example.Blog.main(Blog.java:7)",
-        container="blog-api",
-    )
-    entry["logName"] = f"projects/{fx.PROJECT}/logs/stderr"
-    entry["severity"] = "ERROR"
-    return entry
-
-
-def cloud_run_app_log() -> dict[str, Any]:
-    """A Cloud Run service's structured JSON log line (cloud.google.com/run/docs/logging#writing_structured_logs):
-    `message` and `severity` are lifted by the agent; the rest stays in jsonPayload."""
-    return fx.variant(
-        fx.cloud_run(),
-        logName=f"projects/{fx.PROJECT}/logs/run.googleapis.com%2Fstdout",
-        httpRequest=None,
-        severity="WARNING",
-        jsonPayload={"message": "cache miss ratio high", "ratio": 0.93, "component": "feed"},
-    )
-
-
-def gke_node() -> dict[str, Any]:
-    """A GKE node's kubelet log (cloud.google.com/kubernetes-engine/docs/concepts/about-logs): resource k8s_node."""
-    return fx.variant(
-        fx.gen1_function(),
-        logName=f"projects/{fx.PROJECT}/logs/kubelet",
-        resource={"type": "k8s_node", "labels": {"node_name": "gke-blog-pool-1-a1b2c3d4-x9z8", "cluster_name": "blog"}},
-        severity="NOTICE",
-        textPayload="Pod sandbox changed, it will be killed and re-created.",
-        labels=None,
-    )
-
-
 ENTRIES = {
     "load_balancer": fx.load_balancer(),
     "cdn_hit": fx.cdn_hit(),
@@ -79,9 +42,9 @@ ENTRIES = {
     "nginx_json": fx.nginx_json(),
     "iap_audit": fx.iap_audit(),
     "gen1_function": fx.gen1_function(),
-    "stack_trace": stack_trace(),
-    "cloud_run_app_log": cloud_run_app_log(),
-    "gke_node": gke_node(),
+    "stack_trace": fx.stack_trace(),
+    "cloud_run_app_log": fx.cloud_run_app_log(),
+    "gke_node": fx.gke_node(),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,37 +18,14 @@ from local import rfc5424
 from local.emulators import LOOPBACK, free_port
 from local.syslog_receiver import SyslogReceiver
 from sinks.forward import forward
-from sinks.pubsub import Pulled, Puller
+from sinks.pubsub import Pulled
 from sinks.syslog import Delivery, SyslogSender
 from tests.functions import fixtures as fx
+from tests.sinks.fakes import FakePuller, as_puller
 
 pytestmark = pytest.mark.emulators
 
 OPTIONS = syslog.Options()
-
-
-@dataclass
-class FakePuller:
-    """A subscription in memory: hands out batches, records acks and releases in order.
-    Released messages are not redelivered here (the emulator tests cover redelivery)."""
-
-    batches: list[list[Pulled]]
-    events: list[tuple[str, list[str]]] = field(default_factory=list)
-
-    def pull(self, max_messages: int) -> list[Pulled]:
-        batch = self.batches.pop(0) if self.batches else []
-        assert len(batch) <= max_messages
-        self.events.append(("pull", [p.ack_id for p in batch]))
-        return batch
-
-    def ack(self, ack_ids: list[str]) -> None:
-        self.events.append(("ack", list(ack_ids)))
-
-    def release(self, ack_ids: list[str]) -> None:
-        self.events.append(("release", list(ack_ids)))
-
-    def settled(self, kind: str) -> list[str]:
-        return [ack_id for event, ids in self.events if event == kind for ack_id in ids]
 
 
 @dataclass
@@ -75,10 +52,6 @@ def entries(count: int, **changes: object) -> tuple[list[Pulled], list[str]]:
     return [
         pulled(fx.data(fx.variant(fx.gke_container(f"line {n}"), insertId=i, **changes))) for n, i in enumerate(ids)
     ], ids
-
-
-def as_puller(fake: FakePuller) -> Puller:
-    return fake  # type: ignore[return-value]  # the same three methods
 
 
 def run(fake: FakePuller, sender: object, **kwargs: float) -> dict[str, object]:
