@@ -1,9 +1,10 @@
 """Cloud Functions entry points: `ingest` (Pub/Sub push -> BigQuery), `drain` (batch pull
--> archive, optionally BigQuery) and `forward` (batch pull -> syslog over TLS, e.g. Papertrail). Thin wiring only: clients are built lazily, once per
-instance, and shared by concurrent requests (the sinks are thread-safe).
+-> archive, optionally BigQuery) and `forward` (batch pull -> syslog over TLS, e.g. Papertrail).
+Thin wiring only: clients are built lazily, once per instance, and shared by concurrent
+requests (the sinks are thread-safe).
 
 Deploy from this directory with `gcloud functions deploy` (see the README), or run locally:
-`functions-framework --target ingest --signature-type cloudevent` / `--target drain`.
+`functions-framework --target ingest --signature-type cloudevent` / `--target drain` / `--target forward`.
 """
 
 from __future__ import annotations
