@@ -46,6 +46,7 @@ bench: venv
 	$(BIN)/python bench/sinks.py
 	$(BIN)/python bench/micro_batching.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/forward.py
 
 beam-venv: venv
 	$(BIN)/python -m local.beam_env

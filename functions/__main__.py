@@ -1,5 +1,6 @@
-"""Command line: `python -m functions parse` to try logs before deploying, and
-`python -m functions schemas` to regenerate the files Terraform reads (table schemas, view SQL)."""
+"""Command line: `python -m functions parse` to try logs before deploying, `python -m functions
+syslog` to see what `forward` would send, `replay`/`redrive` to re-derive rows and return dead
+letters, and `python -m functions schemas` to regenerate the files Terraform reads."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import BinaryIO
 
 import orjson
 
-from functions import pipeline, replay_cli
+from functions import pipeline, replay_cli, syslog_cli
 from functions.message import Message
 from functions.outcome import Outcome
 from functions.schema import write_schema_files
@@ -34,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("replay", help="re-derive whole days of BigQuery rows from the archive (--help: options)")
     commands.add_parser("redrive", help="move dead-lettered messages back to a topic (--help: options)")
+    syslog_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "syslog":
+        return syslog_cli.run(args)
     if args.command == "schemas":
         for path in [*write_schema_files(), *write_view_files()]:
             print(path)

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
-from local.pipeline import TOPIC, UP_ENV_FILE
+from local.pipeline import FORWARD_TOPIC, TOPIC, UP_ENV_FILE
 
 PROGRESS_EVERY = 5000
 
@@ -49,6 +49,7 @@ def as_payload(line: bytes, number: int, source: str) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, help="access log or LogEntry NDJSON file")
+    parser.add_argument("--forward", action="store_true", help="publish to forward's topic, as its own sink would")
     args = parser.parse_args(argv)
     if not UP_ENV_FILE.exists():
         print("error: no local pipeline is running: start one with `make up`", file=sys.stderr)
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     env = orjson.loads(UP_ENV_FILE.read_bytes())
     os.environ["PUBSUB_EMULATOR_HOST"] = env["PUBSUB_EMULATOR_HOST"]
     publisher = pubsub_v1.PublisherClient()
-    topic = publisher.topic_path(env["GOOGLE_CLOUD_PROJECT"], TOPIC)
+    topic = publisher.topic_path(env["GOOGLE_CLOUD_PROJECT"], FORWARD_TOPIC if args.forward else TOPIC)
     started, futures, number = time.monotonic(), [], 0
     with args.file.open("rb") as lines:
         for number, line in enumerate(lines, 1):
@@ -68,7 +69,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"published {number:,} lines ({number / (time.monotonic() - started):,.0f}/s)", flush=True)
     for future in futures:
         future.result(timeout=60)
-    print(f"published {number:,} lines from {args.file} to {topic}; `curl -X POST <drain url>` archives them")
+    then = (
+        "`curl -X POST <forward url>` sends them to syslog"
+        if args.forward
+        else "`curl -X POST <drain url>` archives them"
+    )
+    print(f"published {number:,} lines from {args.file} to {topic}; {then}")
     return 0
 
 

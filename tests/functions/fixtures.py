@@ -302,3 +302,40 @@ def variant(entry: dict[str, Any], **changes: Any) -> dict[str, Any]:
         else:
             copied[key] = value
     return copied
+
+
+def stack_trace() -> dict[str, Any]:
+    """A Java exception on a GKE container's stderr, as the logging agent groups it into one
+    entry (cloud.google.com/kubernetes-engine/docs/concepts/about-logs: stderr is ERROR)."""
+    entry = gke_container(
+        'Exception in thread "main" java.lang.IllegalStateException: boom\n'
+        "\tat com.example.Blog.render(Blog.java:42)\n\tat com.example.Blog.main(Blog.java:7)",
+        container="blog-api",
+    )
+    entry["logName"] = f"projects/{PROJECT}/logs/stderr"
+    entry["severity"] = "ERROR"
+    return entry
+
+
+def cloud_run_app_log() -> dict[str, Any]:
+    """A Cloud Run service's structured JSON log line (cloud.google.com/run/docs/logging#writing_structured_logs):
+    `severity` becomes the entry's; `message` stays in jsonPayload, and the Logs Explorer shows it."""
+    return variant(
+        cloud_run(),
+        logName=f"projects/{PROJECT}/logs/run.googleapis.com%2Fstdout",
+        httpRequest=None,
+        severity="WARNING",
+        jsonPayload={"message": "cache miss ratio high", "ratio": 0.93, "component": "feed"},
+    )
+
+
+def gke_node() -> dict[str, Any]:
+    """A GKE node's kubelet log (cloud.google.com/kubernetes-engine/docs/concepts/about-logs): resource k8s_node."""
+    return variant(
+        gen1_function(),
+        logName=f"projects/{PROJECT}/logs/kubelet",
+        resource={"type": "k8s_node", "labels": {"node_name": "gke-blog-pool-1-a1b2c3d4-x9z8", "cluster_name": "blog"}},
+        severity="NOTICE",
+        textPayload="Pod sandbox changed, it will be killed and re-created.",
+        labels=None,
+    )
