@@ -8,6 +8,7 @@ locals {
   forward_destination_given = nonsensitive(var.forward_destination != null)
   forward_enabled           = local.forward_destination_given || var.forward_destination_secret != null
   forward                   = local.forward_enabled ? toset(["this"]) : toset([])
+  forward_apis              = local.forward_enabled ? ["secretmanager.googleapis.com"] : []
 
   forward_function_name     = "${var.name_prefix}-forward"
   forward_sink_name         = "${var.name_prefix}-forward"
@@ -37,14 +38,6 @@ locals {
   forward_ca_environment = var.forward_ca_secret == null ? {} : { FORWARD_CA_FILE = "${local.forward_ca_mount}/ca.pem" }
 }
 
-resource "google_project_service" "secretmanager" {
-  count = var.enable_apis && local.forward_enabled ? 1 : 0
-
-  project            = var.project_id
-  service            = "secretmanager.googleapis.com"
-  disable_on_destroy = false
-}
-
 # --- The destination: a secret (Papertrail's host:port is the key to the account) --------
 
 resource "google_secret_manager_secret" "forward_destination" {
@@ -58,7 +51,7 @@ resource "google_secret_manager_secret" "forward_destination" {
     auto {}
   }
 
-  depends_on = [google_project_service.secretmanager]
+  depends_on = [google_project_service.this]
 }
 
 resource "google_secret_manager_secret_version" "forward_destination" {
@@ -136,7 +129,7 @@ resource "google_pubsub_topic" "forward" {
   name                       = "${var.name_prefix}-forward"
   labels                     = local.labels
   message_retention_duration = var.topic_message_retention_duration
-  kms_key_name               = var.kms_key_name
+  kms_key_name               = var.pubsub_kms_key_name
 
   depends_on = [google_project_service.this]
 }
@@ -160,7 +153,7 @@ resource "google_pubsub_topic" "forward_dead_letter" {
   name                       = "${var.name_prefix}-forward-dead-letter"
   labels                     = local.labels
   message_retention_duration = var.dead_letter_retention_duration
-  kms_key_name               = var.kms_key_name
+  kms_key_name               = var.pubsub_kms_key_name
 
   depends_on = [google_project_service.this]
 }
@@ -174,6 +167,8 @@ resource "google_pubsub_topic_iam_member" "forward_agent_dead_letter" {
   topic   = google_pubsub_topic.forward_dead_letter["this"].name
   role    = "roles/pubsub.publisher"
   member  = local.pubsub_service_agent
+
+  depends_on = [google_project_service_identity.pubsub]
 }
 
 # Pull: forward sends a batch over one connection and acks it once the receiver read it.
@@ -211,6 +206,8 @@ resource "google_pubsub_subscription_iam_member" "forward_agent_source" {
   subscription = google_pubsub_subscription.forward["this"].name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
+
+  depends_on = [google_project_service_identity.pubsub]
 }
 
 # forward may consume its own subscription, nothing else.
@@ -248,6 +245,8 @@ resource "google_service_account" "forward" {
   account_id   = "${var.name_prefix}-forward"
   display_name = "logexport forward function (runtime)"
   description  = "Runs ${local.forward_function_name}: pulls the forward subscription, reads the destination secret."
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_service_account" "forward_scheduler" {
@@ -257,6 +256,8 @@ resource "google_service_account" "forward_scheduler" {
   account_id   = "${var.name_prefix}-fwdcron"
   display_name = "logexport forward Cloud Scheduler identity"
   description  = "OIDC identity of the forward Cloud Scheduler job; may only invoke ${local.forward_function_name}."
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_cloudfunctions2_function" "forward" {
@@ -269,9 +270,10 @@ resource "google_cloudfunctions2_function" "forward" {
   labels      = local.labels
 
   build_config {
-    runtime         = var.runtime
-    entry_point     = "forward"
-    service_account = var.build_service_account
+    runtime           = var.runtime
+    entry_point       = "forward"
+    service_account   = local.build_service_account
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -327,7 +329,7 @@ resource "google_cloudfunctions2_function" "forward" {
 
   depends_on = [
     google_project_service.this,
-    google_storage_bucket_iam_member.build_source_reader,
+    time_sleep.build_iam_propagation,
     # Cloud Run checks at deploy time that the runtime account can read its secrets.
     google_secret_manager_secret_iam_member.forward_destination_accessor,
     google_secret_manager_secret_iam_member.forward_ca_accessor,
