@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from functions.message import Message
 from functions.pipeline import process
-from tests.functions import fixtures as fx
+from local import entries as fx
 
 T = TypeVar("T")
 PATHS = ["/", "/posts/hello-world", "/feed.xml", "/tags/python", "/static/app.3f9a1c.js", "/api/comments"]

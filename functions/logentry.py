@@ -11,10 +11,9 @@ from urllib.parse import unquote
 
 import orjson
 
-from functions import timestamps
+from functions import formats, timestamps
 from functions.fields import BadFieldError, to_str
-from functions.formats import appengine, combined, envoy, http_request, json_record
-from functions.request import RequestColumns
+from functions.request import RequestColumns, complete
 
 LogEntry = dict[str, Any]
 
@@ -35,8 +34,6 @@ _LOGENTRY_KEYS = frozenset(
 )
 
 UNKNOWN_LOG_ID = "_unknown"
-
-_TEXT_FORMATS = (combined.parse, envoy.parse)
 
 
 def looks_like_logentry(value: Any) -> bool:
@@ -64,26 +61,9 @@ def event_time(entry: LogEntry, publish_time: str | None) -> str:
 
 
 def find_request(entry: LogEntry) -> RequestColumns | None:
-    """The HTTP request this entry records, or None. Only the entry's own fields count:
-    an audit log's `protoPayload.request.httpRequest` describes a call, not a served request."""
-    http = entry.get("httpRequest")
-    proto = entry.get("protoPayload")
-    if proto is not None:
-        found = appengine.parse(proto, http)
-        if found is not None:
-            return found
-    found = http_request.parse(http)
-    if found is not None:
-        return found
-    text = entry.get("textPayload")
-    if isinstance(text, str):
-        line = text.rstrip("\r\n")
-        for parse in _TEXT_FORMATS:
-            found = parse(line)
-            if found is not None:
-                return found
-        return None
-    return json_record.parse(entry.get("jsonPayload"))
+    """The request columns of the HTTP request this entry records, or None (see functions.formats)."""
+    found = formats.find(entry)
+    return complete(found) if found is not None else None
 
 
 def metadata_columns(
@@ -96,7 +76,7 @@ def metadata_columns(
     log_name = to_str("logName", entry.get("logName"))
     project = to_str("resource.labels.project_id", resource_labels.get("project_id"))
     if project is None and log_name is not None and log_name.startswith("projects/"):
-        project = log_name.split("/", 2)[1]
+        project = log_name.split("/", 2)[1] or None
     return {
         "timestamp": time,
         "receive_timestamp": timestamps.normalize(entry.get("receiveTimestamp")),
@@ -110,9 +90,20 @@ def metadata_columns(
         "severity": to_str("severity", entry.get("severity")),
         "trace": to_str("trace", entry.get("trace")),
         "span_id": to_str("spanId", entry.get("spanId")),
-        "resource_labels": orjson.dumps(resource_labels).decode() if resource_labels else None,
-        "labels": orjson.dumps(labels).decode() if labels else None,
+        "resource_labels": _json(resource_labels),
+        "labels": _json(labels),
     }
+
+
+def _json(value: dict[str, Any]) -> str | None:
+    """A JSON column; an object nested too deep to write (a JSON column allows 500 levels,
+    the encoder 254) is NULL, by the value rule."""
+    if not value:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _object(parent: dict[str, Any], key: str, name: str | None = None) -> dict[str, Any]:

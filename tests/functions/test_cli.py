@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from functions.schema import TABLES, write_schema_files
-from tests.functions import fixtures as fx
+from local import entries as fx
 
 ROOT = Path(__file__).resolve().parents[2]
 
