@@ -6,6 +6,7 @@ test picks them up, and checks each row against the BigQuery schema too.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -22,9 +23,10 @@ EXAMPLES = [(fmt.__name__.rsplit(".", 1)[1], example) for fmt in formats.FORMATS
 
 def as_logentry(example: Example) -> dict[str, Any]:
     """The example's request fields inside a LogEntry of its resource type."""
-    entry = fx.variant(fx.gke_container(""), textPayload=None)
+    entry = fx.variant(fx.gke_container(""), textPayload=None, trace=f"projects/{fx.PROJECT}/traces/0af7651916cd43dd",
+                       spanId="b7ad6b7169203331")  # fmt: skip
     entry["resource"] = {"type": example.resource_type, "labels": {"project_id": fx.PROJECT}}
-    entry.update(example.entry)
+    entry.update(copy.deepcopy(example.entry))
     return entry
 
 
