@@ -46,7 +46,9 @@ def log_id(entry: LogEntry) -> str | None:
     if not isinstance(name, str):
         return None
     _, sep, short = name.partition("/logs/")
-    return unquote(short) if sep and short else None
+    if not sep or not short:
+        return None
+    return unquote(short) if "%" in short else short
 
 
 def event_time(entry: LogEntry, publish_time: str | None) -> str:
@@ -70,29 +72,48 @@ def metadata_columns(
     entry: LogEntry, time: str, log_id: str | None, publish_time: str | None, message_id: str | None
 ) -> dict[str, Any]:
     """The LogEntry half of an `http_requests` row."""
-    resource = _object(entry, "resource")
-    resource_labels = _object(resource, "labels", "resource.labels")
-    labels = _object(entry, "labels")
-    log_name = to_str("logName", entry.get("logName"))
-    project = to_str("resource.labels.project_id", resource_labels.get("project_id"))
+    get = entry.get
+    resource = _object(get("resource"), "resource")
+    resource_labels = _object(resource.get("labels"), "resource.labels")
+    log_name = _text("logName", get("logName"))
+    project = _text("resource.labels.project_id", resource_labels.get("project_id"))
     if project is None and log_name is not None and log_name.startswith("projects/"):
         project = log_name.split("/", 2)[1] or None
+    receive = get("receiveTimestamp")
     return {
         "timestamp": time,
-        "receive_timestamp": timestamps.normalize(entry.get("receiveTimestamp")),
-        "publish_time": timestamps.normalize(publish_time),
-        "insert_id": to_str("insertId", entry.get("insertId")),
+        "receive_timestamp": timestamps.normalize(receive) if receive is not None else None,
+        "publish_time": timestamps.normalize(publish_time) if publish_time is not None else None,
+        "insert_id": _text("insertId", get("insertId")),
         "message_id": message_id,
         "log_name": log_name,
         "log_id": log_id,
-        "resource_type": to_str("resource.type", resource.get("type")),
+        "resource_type": _text("resource.type", resource.get("type")),
         "project_id": project,
-        "severity": to_str("severity", entry.get("severity")),
-        "trace": to_str("trace", entry.get("trace")),
-        "span_id": to_str("spanId", entry.get("spanId")),
+        "severity": _text("severity", get("severity")),
+        "trace": _text("trace", get("trace")),
+        "span_id": _text("spanId", get("spanId")),
         "resource_labels": _json(resource_labels),
-        "labels": _json(labels),
+        "labels": _json(_object(get("labels"), "labels")),
     }
+
+
+def _text(name: str, value: Any) -> str | None:
+    """`to_str` with its commonest case first: this runs several times for every row."""
+    if type(value) is str and value and value != "-":
+        return value
+    return to_str(name, value)
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if type(value) is dict:
+        return value
+    if value is None:
+        return _NO_FIELDS
+    raise BadFieldError(name, value, "an object")
+
+
+_NO_FIELDS: dict[str, Any] = {}
 
 
 def _json(value: dict[str, Any]) -> str | None:
@@ -104,12 +125,3 @@ def _json(value: dict[str, Any]) -> str | None:
         return orjson.dumps(value).decode()
     except orjson.JSONEncodeError:
         return None
-
-
-def _object(parent: dict[str, Any], key: str, name: str | None = None) -> dict[str, Any]:
-    value = parent.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadFieldError(name or key, value, "an object")
-    return value

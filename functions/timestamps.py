@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 # What Cloud Logging writes: UTC, `Z`. Days past 28 take the slow path, which knows month lengths.
 _CANONICAL = re.compile(
@@ -30,8 +31,14 @@ def normalize(value: object) -> str | None:
     LogEntry timestamps carry nanoseconds; BigQuery keeps microseconds, so the rest is
     truncated (not rounded, so that a timestamp never moves into the next second).
     """
-    if not isinstance(value, str):
+    if type(value) is not str:
         return None
+    # What Cloud Logging writes, `2024-01-01T10:00:00.123456789Z`: the fraction checked here,
+    # the second through a cache, since entries arriving together share their seconds.
+    if len(value) > 20 and value[-1] == "Z" and value[19] == ".":
+        fraction = value[20:-1]
+        if len(fraction) <= 9 and fraction.isdigit() and fraction.isascii() and _canonical_second(value[:19]):
+            return value[:20] + (fraction + "00000")[:6] + "Z"
     fast = _CANONICAL.match(value)
     if fast is not None and value[:4] != "0000":
         fraction = fast.group(1) or ""
@@ -43,6 +50,12 @@ def normalize(value: object) -> str | None:
     micros = int((frac or "0")[:6].ljust(6, "0"))
     offset = None if zulu else timedelta(hours=int(off_h), minutes=int(off_m)) * (1 if sign == "+" else -1)
     return _utc(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, offset)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_second(text: str) -> bool:
+    """`2024-01-01T10:00:00` is a second that needs no conversion (days past 28 take the slow path)."""
+    return _CANONICAL.match(text + "Z") is not None and text[:4] != "0000"
 
 
 def from_access_log(value: str) -> str | None:

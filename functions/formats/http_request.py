@@ -8,10 +8,9 @@ Zero values are omitted by proto3 JSON, sizes are int64 so they arrive as string
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from functions.fields import BadFieldError, duration_seconds, ip_without_port, to_bool, to_int, to_str
+from functions.fields import INT64_MAX, BadFieldError, duration_seconds, ip_without_port, to_bool, to_int, to_str
 from functions.formats.example import Example
 from functions.request import Fields
 
@@ -81,45 +80,43 @@ EXAMPLES = (
 
 def is_request(value: Any) -> bool:
     """An httpRequest with none of these keys says nothing about a request (`"httpRequest": {}`)."""
-    return isinstance(value, dict) and ("requestUrl" in value or "requestMethod" in value or "status" in value)
-
-
-def _ip(field: str, value: Any) -> str | None:
-    return ip_without_port(to_str(field, value))
-
-
-def _duration(field: str, value: Any) -> float | None:
-    return duration_seconds(value)
-
-
-# HttpRequest field -> (column, reader, name in error messages). Fields not listed
-# (cacheFillBytes, cacheValidatedWithOriginServer) have no column; they stay in the archive.
-_FIELDS: dict[str, tuple[str, Callable[[str, Any], Any], str]] = {
-    "requestMethod": ("method", to_str, "httpRequest.requestMethod"),
-    "requestUrl": ("url", to_str, "httpRequest.requestUrl"),
-    "status": ("status", to_int, "httpRequest.status"),
-    "requestSize": ("request_size", to_int, "httpRequest.requestSize"),
-    "responseSize": ("response_size", to_int, "httpRequest.responseSize"),
-    "latency": ("latency_seconds", _duration, "httpRequest.latency"),
-    "userAgent": ("user_agent", to_str, "httpRequest.userAgent"),
-    "remoteIp": ("remote_ip", _ip, "httpRequest.remoteIp"),
-    "serverIp": ("server_ip", _ip, "httpRequest.serverIp"),
-    "referer": ("referer", to_str, "httpRequest.referer"),
-    "protocol": ("protocol", to_str, "httpRequest.protocol"),
-    "cacheHit": ("cache_hit", to_bool, "httpRequest.cacheHit"),
-    "cacheLookup": ("cache_lookup", to_bool, "httpRequest.cacheLookup"),
-}
+    return type(value) is dict and ("requestUrl" in value or "requestMethod" in value or "status" in value)
 
 
 def parse(http: Any, entry: Any = None, source: str = "httpRequest") -> Fields | None:
-    if not isinstance(http, dict):
+    if type(http) is not dict:
         raise BadFieldError("httpRequest", http, "an object")
     if not is_request(http):
         return None
-    fields: Fields = {"source": source}
-    for key, value in http.items():  # only the fields present: proto3 JSON omits zero values
-        known = _FIELDS.get(key)
-        if known is not None:
-            column, read, name = known
-            fields[column] = read(name, value)
-    return fields
+    get = http.get  # every field may be absent: proto3 JSON omits zero values
+    # Each value's commonest form is taken as it is; anything else goes through the general
+    # reader in functions/fields.py (this runs for most rows, so it avoids the calls).
+    return {
+        "source": source,
+        "method": v if _plain(v := get("requestMethod")) else to_str("httpRequest.requestMethod", v),
+        "url": v if _plain(v := get("requestUrl")) else to_str("httpRequest.requestUrl", v),
+        "status": v if (v := get("status")) is None or _count(v) else to_int("httpRequest.status", v),
+        "request_size": v if (v := get("requestSize")) is None or _count(v) else to_int("httpRequest.requestSize", v),
+        "response_size": v if (v := get("responseSize")) is None or _count(v) else to_int("httpRequest.responseSize", v),
+        "latency_seconds": None if (v := get("latency")) is None else duration_seconds(v),
+        "user_agent": v if _plain(v := get("userAgent")) else to_str("httpRequest.userAgent", v),
+        "remote_ip": None if (v := get("remoteIp")) is None else ip_without_port(to_str("httpRequest.remoteIp", v)),
+        "server_ip": None if (v := get("serverIp")) is None else ip_without_port(to_str("httpRequest.serverIp", v)),
+        "referer": v if _plain(v := get("referer")) else to_str("httpRequest.referer", v),
+        "protocol": v if _plain(v := get("protocol")) else to_str("httpRequest.protocol", v),
+        "cache_hit": v if (v := get("cacheHit")) is None or type(v) is bool else to_bool("httpRequest.cacheHit", v),
+        "cache_lookup": v if (v := get("cacheLookup")) is None or type(v) is bool else to_bool("httpRequest.cacheLookup", v),
+    }
+    # cacheFillBytes and cacheValidatedWithOriginServer have no column; they stay in the archive.
+
+
+_NO_VALUE = frozenset(("", "-"))
+
+
+def _plain(value: Any) -> bool:
+    """None or a text value to keep as it is ("" and "-" mean no value: to_str says so)."""
+    return value is None or (type(value) is str and value not in _NO_VALUE)
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= INT64_MAX
