@@ -97,7 +97,9 @@ def parse(http: Any, entry: Any = None, source: str = "httpRequest") -> Fields |
         "url": v if _plain(v := get("requestUrl")) else to_str("httpRequest.requestUrl", v),
         "status": v if (v := get("status")) is None or _count(v) else to_int("httpRequest.status", v),
         "request_size": v if (v := get("requestSize")) is None or _count(v) else to_int("httpRequest.requestSize", v),
-        "response_size": v if (v := get("responseSize")) is None or _count(v) else to_int("httpRequest.responseSize", v),
+        "response_size": v
+        if (v := get("responseSize")) is None or _count(v)
+        else to_int("httpRequest.responseSize", v),
         "latency_seconds": None if (v := get("latency")) is None else duration_seconds(v),
         "user_agent": v if _plain(v := get("userAgent")) else to_str("httpRequest.userAgent", v),
         "remote_ip": None if (v := get("remoteIp")) is None else ip_without_port(to_str("httpRequest.remoteIp", v)),
@@ -105,7 +107,9 @@ def parse(http: Any, entry: Any = None, source: str = "httpRequest") -> Fields |
         "referer": v if _plain(v := get("referer")) else to_str("httpRequest.referer", v),
         "protocol": v if _plain(v := get("protocol")) else to_str("httpRequest.protocol", v),
         "cache_hit": v if (v := get("cacheHit")) is None or type(v) is bool else to_bool("httpRequest.cacheHit", v),
-        "cache_lookup": v if (v := get("cacheLookup")) is None or type(v) is bool else to_bool("httpRequest.cacheLookup", v),
+        "cache_lookup": v
+        if (v := get("cacheLookup")) is None or type(v) is bool
+        else to_bool("httpRequest.cacheLookup", v),
     }
     # cacheFillBytes and cacheValidatedWithOriginServer have no column; they stay in the archive.
 

@@ -22,10 +22,7 @@ def _strict(data: bytes) -> bytes | None:
         return None
 
 
-@given(
-    st.binary(max_size=64).map(base64.b64encode)
-    | st.lists(st.sampled_from([*ALPHABET, 10, 32, 45, 95])).map(bytes)
-)
+@given(st.binary(max_size=64).map(base64.b64encode) | st.lists(st.sampled_from([*ALPHABET, 10, 32, 45, 95])).map(bytes))
 def test_fast_decoder_is_a_subset_of_strict_mode(data: bytes) -> None:
     try:
         fast = pybase64.b64decode(data, validate=True)
