@@ -47,16 +47,31 @@ for line in open(sys.argv[1], "rb"):
 """
 
 
+# Runs a program (a module with -m, else a file) and prints its own peak RSS (VmHWM) last on
+# stderr: a child's rusage would also count the memory of the process it was forked from.
+MEASURED = """
+import runpy, sys
+target, sys.argv = sys.argv[1], sys.argv[1:]
+try:
+    runpy.run_module(target[3:], run_name="__main__") if target.startswith("-m=") else runpy.run_path(target, run_name="__main__")
+finally:
+    print(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")), file=sys.stderr)
+"""
+
+
 def run(argv: list[str]) -> tuple[float, float, int, int]:
-    """CPU seconds, wall seconds, peak RSS in KiB, and output lines of one process."""
+    """CPU seconds, wall seconds, peak RSS in KiB, and output lines of one program."""
     start = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE)
-    assert child.stdout is not None
+    child = subprocess.Popen(
+        [sys.executable, "-c", MEASURED, *argv], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert child.stdout is not None and child.stderr is not None
     lines = sum(1 for _ in child.stdout)
+    peak_kib = int(child.stderr.read().split()[-2])
     _, status, usage = os.wait4(child.pid, 0)
     if status != 0:
         raise SystemExit(f"{argv} failed with status {status}")
-    return usage.ru_utime + usage.ru_stime, time.perf_counter() - start, usage.ru_maxrss, lines
+    return usage.ru_utime + usage.ru_stime, time.perf_counter() - start, peak_kib, lines
 
 
 def main() -> None:
@@ -69,8 +84,8 @@ def main() -> None:
         naive = Path(tmp) / "naive.py"
         naive.write_text(NAIVE)
         commands = {
-            "python -m functions parse": [sys.executable, "-m", "functions", "parse", str(path)],
-            "naive script": [sys.executable, str(naive), str(path)],
+            "python -m functions parse": ["-m=functions", "parse", str(path)],
+            "naive script": [str(naive), str(path)],
         }
         best: dict[str, tuple[float, float, int]] = {}
         for _ in range(3):

@@ -2,8 +2,7 @@
 
 This is Docker's json-file log record (docs.docker.com/engine/logging/drivers/json-file/),
 which Fluentd and Fluent Bit forward as is when no parser is set, so the line arrives in
-`jsonPayload.log`; agents that name the field `message` (Fluent Bit's default key for an
-unparsed record) are read the same way. The line is read by the text formats, in their order.
+`jsonPayload.log`; agents set up to name that field `message` are read the same way. The line is read by the text formats, in their order.
 """
 
 from __future__ import annotations
