@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from functions import syslog
 from functions.config import parse_destination
+from local import entries as fx
 from local.syslog_receiver import SyslogReceiver, ensure_installed
 from sinks.syslog import SyslogSender
-from tests.functions import fixtures as fx
 
 REPEAT = 5
 BATCH = 1000  # forward's default batch: one pull

@@ -35,7 +35,6 @@ from functions import logentry, timestamps
 from functions.fields import BadFieldError
 from functions.formats import appengine, http_request
 from functions.outcome import NO_DATA, NOT_JSON, NOT_LOGENTRY
-from functions.request import RequestColumns
 
 Framing = Literal["octet-counting", "newline"]
 FRAMINGS: tuple[Framing, ...] = ("octet-counting", "newline")
@@ -268,19 +267,23 @@ def _request_summary(entry: logentry.LogEntry) -> str | None:
     """`GET 200 10.31 KB 12 ms Go-http-client/1.1 https://blog.example.com/` as the Logs
     Explorer summarises a request; the raw httpRequest as JSON when a field cannot be read."""
     http = entry.get("httpRequest")
+    proto = entry.get("protoPayload")
     try:
-        columns: RequestColumns | None = appengine.parse(entry.get("protoPayload"), http) or http_request.parse(http)
+        fields = appengine.parse(proto, entry) if proto is not None else None
+        if fields is None and http is not None:
+            fields = http_request.parse(http, entry)
     except BadFieldError:
         return _compact(http)
-    if columns is None:
+    if fields is None:
         return None
+    status, size, latency = fields.get("status"), fields.get("response_size"), fields.get("latency_seconds")
     parts = (
-        columns["method"],
-        None if columns["status"] is None else str(columns["status"]),
-        None if columns["response_size"] is None else _size(columns["response_size"]),
-        None if columns["latency_seconds"] is None else _latency(columns["latency_seconds"]),
-        columns["user_agent"],
-        columns["url"],
+        fields.get("method"),
+        None if status is None else str(status),
+        None if size is None else _size(size),
+        None if latency is None else _latency(latency),
+        fields.get("user_agent"),
+        fields.get("url"),
     )
     return " ".join(p for p in parts if p)
 

@@ -2,7 +2,8 @@
 
 Each line becomes one Pub/Sub message, as the Log Router would publish it: a LogEntry JSON
 line is sent as is; any other line (an nginx/Apache/Envoy access line) is wrapped as the
-`textPayload` of a `k8s_container` stdout entry. Progress is printed every 5,000 lines.
+`textPayload` of a `k8s_container` stdout entry whose timestamp is the line's own time
+(so a historical log lands in its own days' partitions). Progress is printed every 5,000 lines.
 
     python -m local.publish access.log      (or: make publish FILE=access.log)
 """
@@ -13,12 +14,12 @@ import argparse
 import os
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
+from functions import raw_line
 from local.pipeline import FORWARD_TOPIC, TOPIC, UP_ENV_FILE
 
 PROGRESS_EVERY = 5000
@@ -34,15 +35,12 @@ def as_payload(line: bytes, number: int, source: str) -> bytes:
             pass
         else:
             return stripped
-    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    entry = {
-        "insertId": f"{source}-{number}",
-        "logName": "projects/local/logs/stdout",
-        "resource": {"type": "k8s_container", "labels": {"project_id": "local", "container_name": "nginx"}},
-        "timestamp": now,
-        "receiveTimestamp": now,
-        "textPayload": line.decode("utf-8", "backslashreplace") + "\n",
-    }
+    entry = raw_line.as_logentry(
+        line.decode("utf-8", "backslashreplace"),
+        insertId=f"{source}-{number}",
+        logName="projects/local/logs/stdout",
+        resource={"type": "k8s_container", "labels": {"project_id": "local", "container_name": "nginx"}},
+    )
     return orjson.dumps(entry)
 
 

@@ -18,10 +18,10 @@ import pytest
 
 from functions.config import ConfigError
 from functions.message import Message
+from local import entries as fx
 from local.emulators import LOOPBACK, free_port
 from local.syslog_receiver import SyslogReceiver
 from sinks.pubsub import Pulled
-from tests.functions import fixtures as fx
 from tests.sinks.fakes import FakePuller, as_puller
 
 pytestmark = pytest.mark.emulators

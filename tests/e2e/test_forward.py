@@ -15,12 +15,12 @@ import pytest
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
 from functions import syslog
+from local import entries as fx
 from local import rfc5424
 from local.emulators import ensure_installed
 from local.harness import entry, unique, wait_for
 from local.pipeline import FORWARD_DEAD_LETTER_SUBSCRIPTION, FORWARD_SUBSCRIPTION, MAX_DELIVERY_ATTEMPTS, LocalPipeline
 from local.syslog_receiver import SyslogReceiver
-from tests.functions import fixtures as fx
 
 pytestmark = pytest.mark.emulators
 

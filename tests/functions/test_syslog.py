@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from functions import syslog
 from functions.outcome import NO_DATA, NOT_JSON, NOT_LOGENTRY
+from local import entries as fx
 from local import rfc5424
-from tests.functions import fixtures as fx
 
 OPTIONS = syslog.Options()
 NEWLINE = syslog.Options(framing="newline")

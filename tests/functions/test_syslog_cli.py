@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from functions import syslog
+from local import entries as fx
 from local import rfc5424
-from tests.functions import fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
 

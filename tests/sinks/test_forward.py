@@ -14,13 +14,13 @@ import pytest
 from functions import syslog
 from functions.config import SyslogDestination, parse_destination
 from functions.message import Message
+from local import entries as fx
 from local import rfc5424
 from local.emulators import LOOPBACK, free_port
 from local.syslog_receiver import SyslogReceiver
 from sinks.forward import forward
 from sinks.pubsub import Pulled
 from sinks.syslog import Delivery, SyslogSender
-from tests.functions import fixtures as fx
 from tests.sinks.fakes import FakePuller, as_puller
 
 pytestmark = pytest.mark.emulators

@@ -17,11 +17,11 @@ import pytest
 
 from functions import syslog
 from functions.config import SyslogDestination, parse_destination
+from local import entries as fx
 from local import rfc5424
 from local.emulators import LOOPBACK, free_port
 from local.syslog_receiver import SyslogReceiver, ensure_installed, make_certificates
 from sinks.syslog import SyslogError, SyslogRefusedError, SyslogSender
-from tests.functions import fixtures as fx
 
 pytestmark = pytest.mark.emulators
 
