@@ -43,9 +43,11 @@ schemas: venv
 
 bench: venv
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/sinks.py
 	$(BIN)/python bench/micro_batching.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/forward.py
 
 beam-venv: venv
 	$(BIN)/python -m local.beam_env

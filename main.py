@@ -1,9 +1,10 @@
-"""Cloud Functions entry points: `ingest` (Pub/Sub push -> BigQuery) and `drain` (batch pull
--> archive, optionally BigQuery). Thin wiring only: clients are built lazily, once per
-instance, and shared by concurrent requests (the sinks are thread-safe).
+"""Cloud Functions entry points: `ingest` (Pub/Sub push -> BigQuery), `drain` (batch pull
+-> archive, optionally BigQuery) and `forward` (batch pull -> syslog over TLS, e.g. Papertrail).
+Thin wiring only: clients are built lazily, once per instance, and shared by concurrent
+requests (the sinks are thread-safe).
 
 Deploy from this directory with `gcloud functions deploy` (see the README), or run locally:
-`functions-framework --target ingest --signature-type cloudevent` / `--target drain`.
+`functions-framework --target ingest --signature-type cloudevent` / `--target drain` / `--target forward`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the sinks import the Google clients: heavy, so only on firs
     from functions.outcome import Outcome
     from sinks.pubsub import Puller
     from sinks.store import Store
+    from sinks.syslog import SyslogSender
 
 OWN_LOG_LABEL = "logexport_component"  # the sink filter excludes entries carrying it
 
@@ -155,4 +157,46 @@ def drain(request: flask.Request) -> tuple[dict[str, Any], int]:
     level = logging.ERROR if summary.failure else logging.INFO
     _log("drain").log(level, "drain %s: %d pulled, %d acked in %.3fs", summary.stopped, summary.pulled,
                       summary.acked, summary.seconds, extra={"json_fields": body})  # fmt: skip
+    return body, 500 if summary.failure else 200
+
+
+def _forward_parts() -> tuple[Puller, SyslogSender]:
+    def build() -> tuple[Puller, SyslogSender]:
+        from sinks.pubsub import Puller
+        from sinks.syslog import SyslogSender
+
+        settings = _settings()
+        if not settings.forward_subscription:
+            raise ConfigError("FORWARD_SUBSCRIPTION must be set for forward (projects/P/subscriptions/S)")
+        if settings.forward_destination is None:
+            raise ConfigError("FORWARD_DESTINATION must be set for forward (syslog+tls://host:port)")
+        sender = SyslogSender(
+            settings.forward_destination, ca_file=settings.forward_ca_file, timeout=settings.forward_timeout_seconds
+        )
+        return Puller(settings.forward_subscription), sender
+
+    return _once("forward.parts", build)  # type: ignore[no-any-return]
+
+
+@functions_framework.http
+def forward(request: flask.Request) -> tuple[dict[str, Any], int]:
+    """Pulls FORWARD_SUBSCRIPTION in batches until empty or FORWARD_BUDGET_SECONDS, sends each
+    batch to FORWARD_DESTINATION over one syslog connection, acks it once the receiver has read
+    it, and answers with a JSON summary (500 if a batch failed)."""
+    from sinks.forward import forward as run_forward
+
+    settings = _settings()
+    puller, sender = _forward_parts()
+    summary = run_forward(
+        puller,
+        sender,
+        options=settings.syslog_options(),
+        batch_size=settings.forward_batch_size,
+        budget_seconds=settings.forward_budget_seconds,
+        linger_seconds=settings.forward_linger_seconds,
+    )
+    body = summary.to_json()
+    level = logging.ERROR if summary.failure else logging.INFO
+    _log("forward").log(level, "forward %s: %d pulled, %d sent, %d skipped in %.3fs", summary.stopped, summary.pulled,
+                        summary.sent, summary.skipped, summary.seconds, extra={"json_fields": body})  # fmt: skip
     return body, 500 if summary.failure else 200

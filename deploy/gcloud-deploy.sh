@@ -52,6 +52,20 @@ INGEST_WRITE_ARCHIVE="${INGEST_WRITE_ARCHIVE:-false}"    # ingest also archives 
 INGEST_BATCH_WAIT_MS="${INGEST_BATCH_WAIT_MS:-20}"       # concurrent ingest requests share one append; 0 = off
 DRAIN_SCHEDULE="${DRAIN_SCHEDULE:-*/5 * * * *}"
 TIME_ZONE="${TIME_ZONE:-Etc/UTC}"
+# Forwarding to syslog (Papertrail...): off unless FORWARD_DESTINATION or FORWARD_DESTINATION_SECRET is set.
+FORWARD_DESTINATION="${FORWARD_DESTINATION:-}"                # syslog+tls://host:port; stored in Secret Manager
+FORWARD_DESTINATION_SECRET="${FORWARD_DESTINATION_SECRET:-}"  # or: an existing secret (name) holding it
+FORWARD_CA_SECRET="${FORWARD_CA_SECRET:-}"                    # optional secret (name) with a private relay's CA bundle
+FORWARD_LOG_FILTER="${FORWARD_LOG_FILTER:-resource.type=\"k8s_container\" OR severity>=WARNING}"
+FORWARD_FRAMING="${FORWARD_FRAMING:-octet-counting}"          # or newline
+FORWARD_FACILITY="${FORWARD_FACILITY:-user}"
+FORWARD_MAX_MESSAGE_BYTES="${FORWARD_MAX_MESSAGE_BYTES:-100000}"
+FORWARD_BATCH_SIZE="${FORWARD_BATCH_SIZE:-1000}"
+FORWARD_BUDGET_SECONDS="${FORWARD_BUDGET_SECONDS:-50}"
+FORWARD_LINGER_SECONDS="${FORWARD_LINGER_SECONDS:-0}"
+FORWARD_SCHEDULE="${FORWARD_SCHEDULE:-* * * * *}"
+FORWARD_MEMORY="${FORWARD_MEMORY:-512Mi}"
+FORWARD_TIMEOUT="${FORWARD_TIMEOUT:-90s}"
 
 DRY_RUN=0
 for arg in "$@"; do
@@ -107,6 +121,7 @@ PROJECT_ID="${PROJECT_ID:-<PROJECT_ID>}"
 
 INGEST="${PREFIX}-ingest"
 DRAIN="${PREFIX}-drain"
+FORWARD="${PREFIX}-forward"
 TOPIC="${PREFIX}-logs"
 SINK="${PREFIX}-http-requests"
 ARCHIVE_BUCKET="${ARCHIVE_BUCKET:-${PROJECT_ID}-${PREFIX}-archive}"
@@ -309,6 +324,7 @@ fi
 # --- 9. Log Router sink (last, so nothing is exported before the consumers exist) ---------
 # Same filter as terraform/modules/log-filter: requests, AND NOT this stack's own logs
 # (Cloud Run logs a request, with httpRequest, for every push to ingest: a feedback loop).
+# forward's name is excluded too, whether or not it is deployed.
 if [[ -z $LOG_FILTER ]]; then
   LOG_FILTER='httpRequest:* OR protoPayload.@type="type.googleapis.com/google.appengine.logging.v1.RequestLog"'
   if [[ -n $GKE_NAMESPACES ]]; then
@@ -319,8 +335,8 @@ if [[ -z $LOG_FILTER ]]; then
     LOG_FILTER+=" OR (resource.type=\"k8s_container\" AND log_id(\"stdout\") AND (${ns_clause}))"
   fi
 fi
-SELF="(resource.type=\"cloud_run_revision\" AND (resource.labels.service_name=\"${INGEST}\" OR resource.labels.service_name=\"${DRAIN}\"))"
-SELF+=" OR (resource.type=\"cloud_function\" AND (resource.labels.function_name=\"${INGEST}\" OR resource.labels.function_name=\"${DRAIN}\"))"
+SELF="(resource.type=\"cloud_run_revision\" AND (resource.labels.service_name=\"${INGEST}\" OR resource.labels.service_name=\"${DRAIN}\" OR resource.labels.service_name=\"${FORWARD}\"))"
+SELF+=" OR (resource.type=\"cloud_function\" AND (resource.labels.function_name=\"${INGEST}\" OR resource.labels.function_name=\"${DRAIN}\" OR resource.labels.function_name=\"${FORWARD}\"))"
 SELF+=" OR labels.logexport_component:*"
 EFFECTIVE_FILTER="(${LOG_FILTER}) AND NOT (${SELF})"
 
@@ -336,6 +352,105 @@ WRITER=$(lookup SINK_WRITER_IDENTITY gcloud logging sinks describe "$SINK" --pro
 # The writer identity may publish to the log topic, nothing else.
 run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project="$PROJECT_ID" \
   --member="$WRITER" --role=roles/pubsub.publisher
+
+# --- 10. Forwarding to syslog (optional): sink -> topic -> pull -> forward -> TLS --------
+if [[ -n $FORWARD_DESTINATION || -n $FORWARD_DESTINATION_SECRET ]]; then
+  [[ -z $FORWARD_DESTINATION || $FORWARD_DESTINATION =~ ^syslog\+(tls|tcp):// ]] ||
+    die "FORWARD_DESTINATION must look like syslog+tls://host:port"
+  [[ $FORWARD_FRAMING == octet-counting || $FORWARD_FRAMING == newline ]] ||
+    die "FORWARD_FRAMING must be octet-counting or newline"
+  FORWARD_SA=$(sa_email forward)
+  FWDCRON_SA=$(sa_email fwdcron)
+  SECRET="${FORWARD_DESTINATION_SECRET:-${FORWARD}-destination}"
+  run gcloud services enable secretmanager.googleapis.com --project="$PROJECT_ID"
+  for role in forward fwdcron; do
+    exists gcloud iam service-accounts describe "$(sa_email "$role")" --project="$PROJECT_ID" ||
+      run gcloud iam service-accounts create "${PREFIX}-${role}" --project="$PROJECT_ID" \
+        --display-name="logexport ${role}"
+  done
+
+  # The destination is a secret (Papertrail's host:port admits anyone to the account): it
+  # goes to Secret Manager through stdin, never on a command line or into the dry run.
+  if [[ -n $FORWARD_DESTINATION ]]; then
+    exists gcloud secrets describe "$SECRET" --project="$PROJECT_ID" ||
+      run gcloud secrets create "$SECRET" --project="$PROJECT_ID" --replication-policy=automatic
+    if [[ $DRY_RUN == 1 ]] || [[ "$(gcloud secrets versions access latest --secret="$SECRET" \
+      --project="$PROJECT_ID" 2>/dev/null || true)" != "$FORWARD_DESTINATION" ]]; then
+      printf '%s' "$FORWARD_DESTINATION" | run gcloud secrets versions add "$SECRET" --project="$PROJECT_ID" --data-file=-
+    fi
+  fi
+  # forward may read its secrets, nothing else.
+  for secret in "$SECRET" ${FORWARD_CA_SECRET:+"$FORWARD_CA_SECRET"}; do
+    run gcloud secrets add-iam-policy-binding "$secret" --project="$PROJECT_ID" \
+      --member="serviceAccount:${FORWARD_SA}" --role=roles/secretmanager.secretAccessor
+  done
+
+  for topic in "$FORWARD" "${FORWARD}-dead-letter"; do
+    retention=31d
+    [[ $topic == "$FORWARD" ]] && retention=1d
+    exists gcloud pubsub topics describe "$topic" --project="$PROJECT_ID" ||
+      run gcloud pubsub topics create "$topic" --project="$PROJECT_ID" --message-retention-duration="$retention"
+  done
+  exists gcloud pubsub subscriptions describe "${FORWARD}-dead-letter" --project="$PROJECT_ID" ||
+    run gcloud pubsub subscriptions create "${FORWARD}-dead-letter" --project="$PROJECT_ID" \
+      --topic="${FORWARD}-dead-letter" --message-retention-duration=31d --retain-acked-messages \
+      --expiration-period=never
+  run gcloud pubsub topics add-iam-policy-binding "${FORWARD}-dead-letter" --project="$PROJECT_ID" \
+    --member="$PUBSUB_AGENT" --role=roles/pubsub.publisher
+  # Pull: forward sends a batch over one TLS connection and acks it once the receiver read it.
+  exists gcloud pubsub subscriptions describe "$FORWARD" --project="$PROJECT_ID" ||
+    run gcloud pubsub subscriptions create "$FORWARD" --project="$PROJECT_ID" --topic="$FORWARD" \
+      --ack-deadline="$ACK_DEADLINE" --max-delivery-attempts="$MAX_DELIVERY_ATTEMPTS" --min-retry-delay=10s \
+      --max-retry-delay=600s --expiration-period=never --message-retention-duration=7d \
+      --dead-letter-topic="${FORWARD}-dead-letter"
+  for member in "$PUBSUB_AGENT" "serviceAccount:${FORWARD_SA}"; do
+    run gcloud pubsub subscriptions add-iam-policy-binding "$FORWARD" --project="$PROJECT_ID" \
+      --member="$member" --role=roles/pubsub.subscriber
+  done
+
+  # --set-secrets: FORWARD_DESTINATION from the secret (and the CA bundle as a file);
+  # one instance, one request at a time: batches leave in order.
+  ENV_FORWARD="GOOGLE_CLOUD_PROJECT=${PROJECT_ID},FORWARD_SUBSCRIPTION=projects/${PROJECT_ID}/subscriptions/${FORWARD}"
+  ENV_FORWARD+=",FORWARD_FRAMING=${FORWARD_FRAMING},FORWARD_FACILITY=${FORWARD_FACILITY}"
+  ENV_FORWARD+=",FORWARD_MAX_MESSAGE_BYTES=${FORWARD_MAX_MESSAGE_BYTES},FORWARD_BATCH_SIZE=${FORWARD_BATCH_SIZE}"
+  ENV_FORWARD+=",FORWARD_BUDGET_SECONDS=${FORWARD_BUDGET_SECONDS},FORWARD_LINGER_SECONDS=${FORWARD_LINGER_SECONDS}"
+  SECRETS="FORWARD_DESTINATION=${SECRET}:latest"
+  if [[ -n $FORWARD_CA_SECRET ]]; then
+    ENV_FORWARD+=",FORWARD_CA_FILE=/etc/logexport/forward-ca/ca.pem"
+    SECRETS+=",/etc/logexport/forward-ca/ca.pem=${FORWARD_CA_SECRET}:latest"
+  fi
+  run gcloud functions deploy "$FORWARD" "${common[@]}" --trigger-http --no-allow-unauthenticated \
+    --entry-point=forward --service-account="$FORWARD_SA" --set-env-vars="$ENV_FORWARD" \
+    --set-secrets="$SECRETS" --memory="$FORWARD_MEMORY" --concurrency=1 --max-instances=1 \
+    --timeout="$FORWARD_TIMEOUT"
+  run gcloud functions add-invoker-policy-binding "$FORWARD" --region="$REGION" --project="$PROJECT_ID" \
+    --member="serviceAccount:${FWDCRON_SA}"
+  FORWARD_URL=$(url_of "$FORWARD")
+  fwd_sched=(--project="$PROJECT_ID" --location="$REGION" --schedule="$FORWARD_SCHEDULE" --time-zone="$TIME_ZONE"
+    --uri="$FORWARD_URL" --http-method=POST --message-body='{}' --headers=Content-Type=application/json
+    --oidc-service-account-email="$FWDCRON_SA" --oidc-token-audience="$FORWARD_URL" --attempt-deadline=110s
+    --max-retry-attempts=0)
+  if exists gcloud scheduler jobs describe "$FORWARD" --project="$PROJECT_ID" --location="$REGION"; then
+    run gcloud scheduler jobs update http "$FORWARD" "${fwd_sched[@]}"
+  else
+    run gcloud scheduler jobs create http "$FORWARD" "${fwd_sched[@]}"
+  fi
+
+  # Its own sink, last: the cluster's logs and warnings, AND NOT this stack's own logs.
+  FORWARD_FILTER="(${FORWARD_LOG_FILTER}) AND NOT (${SELF})"
+  FORWARD_DESTINATION_TOPIC="pubsub.googleapis.com/projects/${PROJECT_ID}/topics/${FORWARD}"
+  if exists gcloud logging sinks describe "$FORWARD" --project="$PROJECT_ID"; then
+    run gcloud logging sinks update "$FORWARD" "$FORWARD_DESTINATION_TOPIC" --project="$PROJECT_ID" \
+      --log-filter="$FORWARD_FILTER"
+  else
+    run gcloud logging sinks create "$FORWARD" "$FORWARD_DESTINATION_TOPIC" --project="$PROJECT_ID" \
+      --log-filter="$FORWARD_FILTER"
+  fi
+  FORWARD_WRITER=$(lookup FORWARD_SINK_WRITER_IDENTITY gcloud logging sinks describe "$FORWARD" \
+    --project="$PROJECT_ID" --format='value(writerIdentity)')
+  run gcloud pubsub topics add-iam-policy-binding "$FORWARD" --project="$PROJECT_ID" \
+    --member="$FORWARD_WRITER" --role=roles/pubsub.publisher
+fi
 
 [[ $DRY_RUN == 1 ]] && { echo "Dry run: nothing was changed." >&2; exit 0; }
 echo "Deployed. Query: bq query --use_legacy_sql=false 'SELECT * FROM \`${PROJECT_ID}.${DATASET}.${REQUESTS_TABLE}\` WHERE timestamp > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 1 HOUR) LIMIT 10'" >&2

@@ -1,16 +1,16 @@
-"""Command line: `python -m functions parse` to try logs before deploying, and
-`python -m functions schemas` to regenerate the files Terraform reads (table schemas, view SQL)."""
+"""Command line: `python -m functions parse` to try logs before deploying, `python -m functions
+syslog` to see what `forward` would send, `replay`/`redrive` to re-derive rows and return dead
+letters, and `python -m functions schemas` to regenerate the files Terraform reads."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO
 
 import orjson
 
-from functions import pipeline, replay_cli
+from functions import pipeline, raw_line, replay_cli, syslog_cli
 from functions.message import Message
 from functions.outcome import Outcome
 from functions.schema import write_schema_files
@@ -34,11 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("replay", help="re-derive whole days of BigQuery rows from the archive (--help: options)")
     commands.add_parser("redrive", help="move dead-lettered messages back to a topic (--help: options)")
+    syslog_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "syslog":
+        return syslog_cli.run(args)
     if args.command == "schemas":
         for path in [*write_schema_files(), *write_view_files()]:
             print(path)
         return 0
+    unreadable = _first_unreadable(args.files)
+    if unreadable is not None:
+        print(f"python -m functions parse: error: {unreadable}", file=sys.stderr)
+        return 2
     out = sys.stdout.buffer
     try:
         for line in _input_lines(args.files):
@@ -46,26 +53,36 @@ def main(argv: list[str] | None = None) -> int:
         out.flush()
     except BrokenPipeError:  # `... | head`: the reader has all it wants
         sys.stderr.close()
+    except OSError as e:  # a file that went away or failed mid-read
+        print(f"python -m functions parse: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
+def _first_unreadable(files: list[str]) -> str | None:
+    """Checked before the first output line, so that a typo does not cut a run in the middle."""
+    for name in files:
+        try:
+            with open(name, "rb"):
+                pass
+        except OSError as e:
+            return f"cannot read {name!r}: {e.strerror or e}"
+    return None
+
+
 def _input_lines(files: list[str]) -> Iterator[bytes]:
-    streams: list[BinaryIO] = [open(f, "rb") for f in files] if files else [sys.stdin.buffer]  # noqa: SIM115
-    for stream in streams:
-        with stream:
-            content = stream.read()
-        if not content:
-            continue
-        lines = content.split(b"\n")
-        if lines[-1] == b"":
-            lines.pop()
-        yield from (line[:-1] if line.endswith(b"\r") else line for line in lines)
+    """One line at a time, whatever the file's size: memory holds one line, not the file."""
+    names: list[str | None] = [*files] if files else [None]
+    for name in names:
+        with open(name, "rb") if name is not None else sys.stdin.buffer as stream:
+            for raw in stream:
+                line = raw[:-1] if raw.endswith(b"\n") else raw
+                yield line[:-1] if line.endswith(b"\r") else line
 
 
 def _parse_line(line: bytes, raw_lines: bool, base64: bool) -> Outcome:
     if raw_lines:
-        text = line.decode("utf-8", "backslashreplace")
-        entry = {"textPayload": text}
+        entry = raw_line.as_logentry(line.decode("utf-8", "backslashreplace"))
         return pipeline.classify(Message(data=line), orjson.dumps(entry), entry)
     return pipeline.process(Message(data=line, data_is_base64=base64))
 

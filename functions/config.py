@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, TypedDict
+from urllib.parse import urlsplit
+
+from functions import syslog
 
 WriteMethod = Literal["storage_write", "insert_all"]
 
@@ -19,6 +22,15 @@ DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # Pub/Sub's own limit for one mess
 
 class ConfigError(ValueError):
     """A configuration value is missing or malformed: a deployment mistake, not bad data."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyslogDestination:
+    """FORWARD_DESTINATION: `syslog+tls://host:port` (RFC 5425) or `syslog+tcp://host:port`."""
+
+    tls: bool
+    host: str
+    port: int
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,16 @@ class Settings:
     drain_budget_seconds: float = 240.0
     write_budget_seconds: float = 30.0
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    forward_subscription: str | None = None
+    forward_destination: SyslogDestination | None = field(default=None, repr=False)  # a secret
+    forward_ca_file: str | None = None
+    forward_framing: syslog.Framing = "octet-counting"
+    forward_facility: int = syslog.DEFAULT_FACILITY
+    forward_max_message_bytes: int = syslog.DEFAULT_MAX_BYTES
+    forward_batch_size: int = 1000
+    forward_budget_seconds: float = 50.0
+    forward_linger_seconds: float = 0.0
+    forward_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,7 +89,74 @@ class Settings:
             drain_budget_seconds=_float(env, "DRAIN_BUDGET_SECONDS", cls.drain_budget_seconds),
             write_budget_seconds=_float(env, "WRITE_BUDGET_SECONDS", cls.write_budget_seconds),
             max_message_bytes=_int(env, "MAX_MESSAGE_BYTES", cls.max_message_bytes, 1, 64 * 1024 * 1024),
+            **_forward_fields(env, cls),
         )
+
+    def syslog_options(self) -> syslog.Options:
+        return syslog.Options(self.forward_facility, self.forward_max_message_bytes, self.forward_framing)
+
+
+class _ForwardFields(TypedDict):
+    forward_subscription: str | None
+    forward_destination: SyslogDestination | None
+    forward_ca_file: str | None
+    forward_framing: syslog.Framing
+    forward_facility: int
+    forward_max_message_bytes: int
+    forward_batch_size: int
+    forward_budget_seconds: float
+    forward_linger_seconds: float
+    forward_timeout_seconds: float
+
+
+def _forward_fields(env: Mapping[str, str], cls: type[Settings]) -> _ForwardFields:
+    """The `forward` function's settings (FORWARD_*)."""
+    framing = env.get("FORWARD_FRAMING") or cls.forward_framing
+    if framing not in syslog.FRAMINGS:
+        raise ConfigError(f"FORWARD_FRAMING must be one of {', '.join(syslog.FRAMINGS)}, not {framing!r}")
+    chosen: syslog.Framing = "newline" if framing == "newline" else "octet-counting"
+    destination = env.get("FORWARD_DESTINATION") or None
+    return {
+        "forward_subscription": env.get("FORWARD_SUBSCRIPTION") or None,
+        "forward_destination": parse_destination(destination) if destination else None,
+        "forward_ca_file": env.get("FORWARD_CA_FILE") or None,
+        "forward_framing": chosen,
+        "forward_facility": _facility(env.get("FORWARD_FACILITY", "").strip().lower()),
+        "forward_max_message_bytes": _int(
+            env, "FORWARD_MAX_MESSAGE_BYTES", cls.forward_max_message_bytes, syslog.MIN_MAX_BYTES, 1024 * 1024
+        ),
+        "forward_batch_size": _int(env, "FORWARD_BATCH_SIZE", cls.forward_batch_size, 1, 1000),
+        "forward_budget_seconds": _float(env, "FORWARD_BUDGET_SECONDS", cls.forward_budget_seconds),
+        "forward_linger_seconds": _float(env, "FORWARD_LINGER_SECONDS", cls.forward_linger_seconds, zero_ok=True),
+        "forward_timeout_seconds": _float(env, "FORWARD_TIMEOUT_SECONDS", cls.forward_timeout_seconds),
+    }
+
+
+def parse_destination(text: str) -> SyslogDestination:
+    """`syslog+tls://logs3.papertrailapp.com:12345` -> SyslogDestination; the port defaults to
+    6514 (RFC 5425). Errors never repeat the value: with Papertrail, host and port are the secret."""
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError:
+        raise ConfigError("FORWARD_DESTINATION must look like syslog+tls://host:port (bad port)") from None
+    if parts.scheme not in ("syslog+tls", "syslog+tcp"):
+        raise ConfigError(
+            f"FORWARD_DESTINATION must start with syslog+tls:// or syslog+tcp://, not {parts.scheme or 'no'} scheme"
+        )
+    if not parts.hostname or parts.username or parts.password or parts.path not in ("", "/") or parts.query:
+        raise ConfigError("FORWARD_DESTINATION must be syslog+tls://host:port, nothing more")
+    return SyslogDestination(parts.scheme == "syslog+tls", parts.hostname, port if port is not None else 6514)
+
+
+def _facility(raw: str) -> int:
+    if raw == "":
+        return syslog.DEFAULT_FACILITY
+    if raw in syslog.FACILITIES:
+        return syslog.FACILITIES[raw]
+    if raw.isdigit() and int(raw) <= 23:
+        return int(raw)
+    raise ConfigError(f"FORWARD_FACILITY must be a facility name (user, daemon, local0...) or 0-23, not {raw!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -94,7 +183,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool = False) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -102,6 +191,6 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, not {value}")
+    if value < 0 or (value == 0 and not zero_ok):
+        raise ConfigError(f"{name} must be {'zero or more' if zero_ok else 'positive'}, not {value}")
     return value

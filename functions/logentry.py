@@ -11,10 +11,9 @@ from urllib.parse import unquote
 
 import orjson
 
-from functions import timestamps
+from functions import formats, timestamps
 from functions.fields import BadFieldError, to_str
-from functions.formats import appengine, combined, envoy, http_request, json_record
-from functions.request import RequestColumns
+from functions.request import RequestColumns, complete
 
 LogEntry = dict[str, Any]
 
@@ -36,8 +35,6 @@ _LOGENTRY_KEYS = frozenset(
 
 UNKNOWN_LOG_ID = "_unknown"
 
-_TEXT_FORMATS = (combined.parse, envoy.parse)
-
 
 def looks_like_logentry(value: Any) -> bool:
     return isinstance(value, dict) and ("logName" in value or not _LOGENTRY_KEYS.isdisjoint(value))
@@ -49,7 +46,9 @@ def log_id(entry: LogEntry) -> str | None:
     if not isinstance(name, str):
         return None
     _, sep, short = name.partition("/logs/")
-    return unquote(short) if sep and short else None
+    if not sep or not short:
+        return None
+    return unquote(short) if "%" in short else short
 
 
 def event_time(entry: LogEntry, publish_time: str | None) -> str:
@@ -64,61 +63,65 @@ def event_time(entry: LogEntry, publish_time: str | None) -> str:
 
 
 def find_request(entry: LogEntry) -> RequestColumns | None:
-    """The HTTP request this entry records, or None. Only the entry's own fields count:
-    an audit log's `protoPayload.request.httpRequest` describes a call, not a served request."""
-    http = entry.get("httpRequest")
-    proto = entry.get("protoPayload")
-    if proto is not None:
-        found = appengine.parse(proto, http)
-        if found is not None:
-            return found
-    found = http_request.parse(http)
-    if found is not None:
-        return found
-    text = entry.get("textPayload")
-    if isinstance(text, str):
-        line = text.rstrip("\r\n")
-        for parse in _TEXT_FORMATS:
-            found = parse(line)
-            if found is not None:
-                return found
-        return None
-    return json_record.parse(entry.get("jsonPayload"))
+    """The request columns of the HTTP request this entry records, or None (see functions.formats)."""
+    found = formats.find(entry)
+    return complete(found) if found is not None else None
 
 
 def metadata_columns(
     entry: LogEntry, time: str, log_id: str | None, publish_time: str | None, message_id: str | None
 ) -> dict[str, Any]:
     """The LogEntry half of an `http_requests` row."""
-    resource = _object(entry, "resource")
-    resource_labels = _object(resource, "labels", "resource.labels")
-    labels = _object(entry, "labels")
-    log_name = to_str("logName", entry.get("logName"))
-    project = to_str("resource.labels.project_id", resource_labels.get("project_id"))
+    get = entry.get
+    resource = _object(get("resource"), "resource")
+    resource_labels = _object(resource.get("labels"), "resource.labels")
+    log_name = _text("logName", get("logName"))
+    project = _text("resource.labels.project_id", resource_labels.get("project_id"))
     if project is None and log_name is not None and log_name.startswith("projects/"):
-        project = log_name.split("/", 2)[1]
+        project = log_name.split("/", 2)[1] or None
+    receive = get("receiveTimestamp")
     return {
         "timestamp": time,
-        "receive_timestamp": timestamps.normalize(entry.get("receiveTimestamp")),
-        "publish_time": timestamps.normalize(publish_time),
-        "insert_id": to_str("insertId", entry.get("insertId")),
+        "receive_timestamp": timestamps.normalize(receive) if receive is not None else None,
+        "publish_time": timestamps.normalize(publish_time) if publish_time is not None else None,
+        "insert_id": _text("insertId", get("insertId")),
         "message_id": message_id,
         "log_name": log_name,
         "log_id": log_id,
-        "resource_type": to_str("resource.type", resource.get("type")),
+        "resource_type": _text("resource.type", resource.get("type")),
         "project_id": project,
-        "severity": to_str("severity", entry.get("severity")),
-        "trace": to_str("trace", entry.get("trace")),
-        "span_id": to_str("spanId", entry.get("spanId")),
-        "resource_labels": orjson.dumps(resource_labels).decode() if resource_labels else None,
-        "labels": orjson.dumps(labels).decode() if labels else None,
+        "severity": _text("severity", get("severity")),
+        "trace": _text("trace", get("trace")),
+        "span_id": _text("spanId", get("spanId")),
+        "resource_labels": _json(resource_labels),
+        "labels": _json(_object(get("labels"), "labels")),
     }
 
 
-def _object(parent: dict[str, Any], key: str, name: str | None = None) -> dict[str, Any]:
-    value = parent.get(key)
+def _text(name: str, value: Any) -> str | None:
+    """`to_str` with its commonest case first: this runs several times for every row."""
+    if type(value) is str and value and value != "-":
+        return value
+    return to_str(name, value)
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if type(value) is dict:
+        return value
     if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadFieldError(name or key, value, "an object")
-    return value
+        return _NO_FIELDS
+    raise BadFieldError(name, value, "an object")
+
+
+_NO_FIELDS: dict[str, Any] = {}
+
+
+def _json(value: dict[str, Any]) -> str | None:
+    """A JSON column; an object nested too deep to write (a JSON column allows 500 levels,
+    the encoder 254) is NULL, by the value rule."""
+    if not value:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return None

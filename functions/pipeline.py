@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 
 import orjson
+import pybase64
 
 from functions import logentry
 from functions.config import DEFAULT_MAX_MESSAGE_BYTES
@@ -36,7 +37,7 @@ def process(message: Message, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Out
         if len(data) > (max_bytes + 2) // 3 * 4:
             return failed(message, data, TOO_LARGE, f"message data exceeds {max_bytes} bytes", "decode")
         try:
-            data = binascii.a2b_base64(data, strict_mode=True)
+            data = _b64decode(data)
         except binascii.Error as e:
             return failed(message, data, BAD_BASE64, f"message data is not valid base64: {e}", "decode")
     if len(data) > max_bytes:  # the base64 length bounds the size only to within 2 bytes
@@ -53,6 +54,16 @@ def process(message: Message, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Out
         kind = type(entry).__name__ if not isinstance(entry, dict) else "object without LogEntry fields"
         return failed(message, data, NOT_LOGENTRY, f"message data is JSON ({kind}), not a LogEntry", "parse")
     return classify(message, data, entry)
+
+
+def _b64decode(data: bytes) -> bytes:
+    """Strict base64 (binascii's strict mode decides what is valid and says why not);
+    pybase64's SIMD decoder first, 4-5x faster, which accepts a subset of what strict mode
+    accepts and decodes it the same (tests/functions/test_base64.py)."""
+    try:
+        return pybase64.b64decode(data, validate=True)
+    except binascii.Error:
+        return binascii.a2b_base64(data, strict_mode=True)
 
 
 def classify(message: Message, data: bytes, entry: logentry.LogEntry) -> Outcome:

@@ -1,4 +1,4 @@
-"""The request half of an `http_requests` row, filled the same way by every format."""
+"""The request half of an `http_requests` row, filled the same way for every format."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 from functions.fields import split_url
 
+# What a format returns: `source` and whichever request columns it read (see COLUMNS).
+Fields = dict[str, Any]
 RequestColumns = dict[str, Any]
-
 
 COLUMNS = (
     "source", "method", "url", "scheme", "host", "path", "query", "status", "request_size", "response_size",
@@ -16,20 +17,16 @@ COLUMNS = (
 _EMPTY: RequestColumns = dict.fromkeys(COLUMNS)
 
 
-def request_columns(source: str, **fields: Any) -> RequestColumns:
-    """The request columns from keyword fields (method, url, host, status, ...; see COLUMNS)."""
-    return complete(source, fields)
-
-
-def complete(source: str, fields: RequestColumns) -> RequestColumns:
-    """Fills the columns a format did not set with NULL and splits `url` into
-    scheme/host/path/query; a `host` a format found elsewhere (vhost, :authority, App
-    Engine's host) is kept when the URL itself names none."""
+def complete(fields: Fields) -> RequestColumns:
+    """The one path from a format's fields to request columns: NULL for what it did not set,
+    `url` split into scheme/host/path/query. A `host` the format found elsewhere (vhost,
+    :authority, App Engine's host) is kept when the URL itself names none, and so is a
+    `scheme` it read beside the URL."""
     columns = _EMPTY.copy()
     columns.update(fields)
-    columns["source"] = source
     scheme, url_host, columns["path"], columns["query"] = split_url(columns["url"])
-    columns["scheme"] = scheme
+    if scheme is not None:
+        columns["scheme"] = scheme
     if url_host is not None:
         columns["host"] = url_host
     return columns

@@ -19,6 +19,7 @@ class Column:
     type: str
     description: str
     mode: str = "NULLABLE"
+    minimum: float | None = None  # the least value that makes sense (not part of BigQuery's schema)
 
     def to_json(self) -> dict[str, str]:
         return {"name": self.name, "type": self.type, "mode": self.mode, "description": self.description}
@@ -63,10 +64,10 @@ HTTP_REQUESTS = Table(
         Column("host", "STRING", "Host name without port."),
         Column("path", "STRING", "Path without query string, still percent-encoded."),
         Column("query", "STRING", "Query string without the leading '?'."),
-        Column("status", "INT64", "HTTP response status code."),
-        Column("request_size", "INT64", "Request size in bytes, headers and body."),
-        Column("response_size", "INT64", "Response size in bytes (body bytes for access lines)."),
-        Column("latency_seconds", "FLOAT64", "Time to serve the request, in seconds."),
+        Column("status", "INT64", "HTTP response status code.", minimum=0),
+        Column("request_size", "INT64", "Request size in bytes, headers and body.", minimum=0),
+        Column("response_size", "INT64", "Response size in bytes (body bytes for access lines).", minimum=0),
+        Column("latency_seconds", "FLOAT64", "Time to serve the request, in seconds.", minimum=0),
         Column("user_agent", "STRING", "User-Agent header."),
         Column("remote_ip", "STRING", "Client IP address without port."),
         Column("server_ip", "STRING", "Server IP address without port."),

@@ -1,4 +1,8 @@
-"""RFC 3339 timestamps in the one form BigQuery accepts everywhere: UTC, microseconds, `Z`."""
+"""RFC 3339 timestamps in the one form BigQuery accepts everywhere: UTC, microseconds, `Z`.
+
+Anything else (no such day, an offset beyond ±23:59, a moment outside 0001-9999 once in UTC)
+is None: a TIMESTAMP column cannot hold it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,17 @@ from datetime import UTC, date, datetime, timedelta
 
 # What Cloud Logging writes: UTC, `Z`. Days past 28 take the slow path, which knows month lengths.
 _CANONICAL = re.compile(
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.(\d{1,9}))?Z\Z"
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.(\d{1,9}))?Z\Z", re.ASCII
 )
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])([01]\d|2[0-3]):([0-5]\d))\Z",
+    re.ASCII,
 )
+# Apache's and nginx's `%t` / `$time_local`: 10/Oct/2000:13:55:36 -0700
+_ACCESS_LOG = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])([01]\d|2[0-3])([0-5]\d)\Z")
+_MONTHS = {
+    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
 
 
 def normalize(value: object) -> str | None:
@@ -21,8 +31,14 @@ def normalize(value: object) -> str | None:
     LogEntry timestamps carry nanoseconds; BigQuery keeps microseconds, so the rest is
     truncated (not rounded, so that a timestamp never moves into the next second).
     """
-    if not isinstance(value, str):
+    if type(value) is not str:
         return None
+    # What Cloud Logging writes, `2024-01-01T10:00:00.123456789Z`: the fraction checked here,
+    # the second through a cache, since entries arriving together share their seconds.
+    if len(value) > 20 and value[-1] == "Z" and value[19] == ".":
+        fraction = value[20:-1]
+        if len(fraction) <= 9 and fraction.isdigit() and fraction.isascii() and _canonical_second(value[:19]):
+            return value[:20] + (fraction + "00000")[:6] + "Z"
     fast = _CANONICAL.match(value)
     if fast is not None and value[:4] != "0000":
         fraction = fast.group(1) or ""
@@ -32,12 +48,34 @@ def normalize(value: object) -> str | None:
         return None
     year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = m.groups()
     micros = int((frac or "0")[:6].ljust(6, "0"))
+    offset = None if zulu else timedelta(hours=int(off_h), minutes=int(off_m)) * (1 if sign == "+" else -1)
+    return _utc(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, offset)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_second(text: str) -> bool:
+    """`2024-01-01T10:00:00` is a second that needs no conversion (days past 28 take the slow path)."""
+    return _CANONICAL.match(text + "Z") is not None and text[:4] != "0000"
+
+
+def from_access_log(value: str) -> str | None:
+    """`10/Oct/2000:13:55:36 -0700` (Apache `%t`, nginx `$time_local`) -> `2000-10-10T20:55:36.000000Z`."""
+    m = _ACCESS_LOG.match(value)
+    if m is None or m.group(2) not in _MONTHS:
+        return None
+    day, month, year, hour, minute, second, sign, off_h, off_m = m.groups()
+    offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (1 if sign == "+" else -1)
+    return _utc(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), 0, offset)
+
+
+def _utc(
+    year: int, month: int, day: int, hour: int, minute: int, second: int, micros: int, offset: timedelta | None
+) -> str | None:
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59), micros, UTC)
-        if not zulu:
-            offset = timedelta(hours=int(off_h), minutes=int(off_m))
-            moment = moment - offset if sign == "+" else moment + offset
-    except (ValueError, OverflowError):
+        moment = datetime(year, month, day, hour, minute, min(second, 59), micros, UTC)
+        if offset:
+            moment -= offset
+    except (ValueError, OverflowError):  # no such day, or outside 0001-9999 once in UTC
         return None
     return format_utc(moment)
 

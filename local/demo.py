@@ -1,8 +1,10 @@
 """The local demo: the whole pipeline on this machine, start to finish, in one command.
 
-Starts the emulators and functions-framework (`ingest`, `drain`), publishes the story of
-local/sample.py to the topic the Log Router would publish to, waits for `ingest` to store
-every row, calls `drain` as Cloud Scheduler would, prints what landed, and stops everything.
+Starts the emulators and functions-framework (`ingest`, `drain`, `forward`), publishes the story
+of local/sample.py to the topic the Log Router would publish to, waits for `ingest` to store
+every row, calls `drain` as Cloud Scheduler would, prints what landed, forwards the cluster's
+container logs to a local rsyslog over TLS (standing in for Papertrail), shows a few of the lines
+it received, and stops everything.
 
     python -m local.demo            (or: make demo)
 """
@@ -14,6 +16,8 @@ import gzip
 import sys
 import time
 from typing import Any
+
+import orjson
 
 from local.pipeline import BUCKET, LocalPipeline
 from local.sample import story
@@ -28,8 +32,8 @@ def say(text: str) -> None:
 
 def main() -> int:
     started = time.monotonic()
-    say("== Starting the emulators (Pub/Sub, BigQuery, Cloud Storage) and functions-framework ==")
-    with LocalPipeline() as pipeline:
+    say("== Starting the emulators (Pub/Sub, BigQuery, Cloud Storage), rsyslog and functions-framework ==")
+    with LocalPipeline(forward=True) as pipeline:
         say(f"   ingest: {pipeline.servers['ingest'].url}  drain: {pipeline.servers['drain'].url}")
         items = list(story())
         kinds = collections.Counter(item.kind for item in items)
@@ -58,8 +62,40 @@ def main() -> int:
         )
 
         _report(bigquery, pipeline)
-        say(f"== Done in {time.monotonic() - started:.0f}s; everything it started is stopped ==")
-    return 0 if summary.get("failure") is None else 1
+        forwarded = _forward(pipeline, [item.payload for item in items])
+    say(f"== Done in {time.monotonic() - started:.0f}s; everything it started is stopped ==")
+    return 0 if summary.get("failure") is None and forwarded.get("failure") is None else 1
+
+
+def _selected_for_forwarding(payload: bytes) -> bool:
+    """The forward sink's default filter: resource.type="k8s_container" OR severity>=WARNING."""
+    try:
+        entry = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(entry, dict):
+        return False
+    serious = entry.get("severity") in ("WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
+    return serious or (entry.get("resource") or {}).get("type") == "k8s_container"
+
+
+def _forward(pipeline: LocalPipeline, payloads: list[bytes]) -> dict[str, Any]:
+    selected = [p for p in payloads if _selected_for_forwarding(p)]
+    receiver = pipeline.receiver
+    assert receiver is not None
+    say(f"== Forwarding {len(selected)} container log entries (forward: batch pull -> syslog over TLS) ==")
+    pipeline.publish_forward(selected)
+    summary = pipeline.forward()
+    say("   " + ", ".join(f"{k}={summary[k]}" for k in ("pulled", "sent", "skipped", "acked", "seconds", "stopped")))
+    deadline = time.monotonic() + WAIT_SECONDS
+    while len(lines := receiver.received()) < summary["sent"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    say(f"== What the syslog receiver got ({len(lines)} messages, {receiver.received_path.name}; "
+        "rsyslog standing in for Papertrail) ==")  # fmt: skip
+    for line in lines[:5]:
+        text = line.decode("utf-8", "replace")
+        say(f"   {text[:150]}{'...' if len(text) > 150 else ''}")
+    return summary
 
 
 def _count(bigquery: Any, table: str) -> int:

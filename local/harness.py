@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 
 import orjson
 
+from local import entries as fx
 from local.pipeline import BUCKET, INGEST_SUBSCRIPTION, LocalPipeline
 from sinks.clients import make_bigquery_client, make_storage_client
-from tests.functions import fixtures as fx
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ def unique(prefix: str) -> str:
 
 
 def entry(base: dict[str, Any], insert_id: str, timestamp: str = "2026-11-20T09:15:02.123456789Z") -> bytes:
-    """A fixture LogEntry (tests/functions/fixtures.py) with its own insertId and timestamp, as published."""
+    """A sample LogEntry (local/entries.py) with its own insertId and timestamp, as published."""
     return fx.data(fx.variant(base, insertId=insert_id, timestamp=timestamp))
 
 

@@ -1,5 +1,7 @@
 """The whole pipeline on this machine: the emulators, functions-framework serving `ingest`
 and `drain`, and the topic and subscriptions wired as Terraform wires them in the cloud.
+With `forward=True`, also `forward`, its own topic and subscription (its Log Router sink has
+its own filter in the cloud), and a local rsyslog receiving over TLS in place of Papertrail.
 
     with LocalPipeline() as p:
         p.publish([entry_bytes, ...])
@@ -30,6 +32,7 @@ import orjson
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
 from functions.config import Settings
+from local import syslog_receiver
 from local.emulators import INSTALL_DIR, ROOT, Stack, free_port
 from sinks.bigquery import BigQuerySink
 from sinks.clients import make_storage_client
@@ -39,6 +42,10 @@ INGEST_SUBSCRIPTION = "logexport-ingest"
 DRAIN_SUBSCRIPTION = "logexport-drain"
 DEAD_LETTER_TOPIC = "logexport-dead-letter"
 DEAD_LETTER_SUBSCRIPTION = "logexport-dead-letter-inspect"
+FORWARD_TOPIC = "cloud-logging-forward"
+FORWARD_SUBSCRIPTION = "logexport-forward"
+FORWARD_DEAD_LETTER_TOPIC = "logexport-forward-dead-letter"
+FORWARD_DEAD_LETTER_SUBSCRIPTION = "logexport-forward-dead-letter-inspect"
 BUCKET = "logexport-archive"
 UP_ENV_FILE = INSTALL_DIR / "run" / "up.json"  # where `make up` tells `make publish` how to reach it
 MAX_DELIVERY_ATTEMPTS = 5
@@ -105,10 +112,17 @@ def _listening(port: int) -> bool:
 
 
 class LocalPipeline:
-    def __init__(self, state_dir: Path | None = None, write_method: str = "storage_write") -> None:
+    def __init__(
+        self, state_dir: Path | None = None, write_method: str = "storage_write", *, forward: bool = False
+    ) -> None:
         self._own_state = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="pipeline-"))
         self.stack = Stack(self.state_dir / "emulators")
+        self.receiver = (
+            syslog_receiver.SyslogReceiver(self.state_dir / "emulators", syslog_receiver.ensure_installed())
+            if forward
+            else None
+        )
         self.write_method = write_method
         self.servers: dict[str, FunctionServer] = {}
         # Set before start(): extra environment for the function servers only, e.g. a fault
@@ -129,6 +143,17 @@ class LocalPipeline:
             "DRAIN_SUBSCRIPTION": f"projects/{project}/subscriptions/{DRAIN_SUBSCRIPTION}",
             "WRITE_BUDGET_SECONDS": "10",
             "DRAIN_BUDGET_SECONDS": "60",
+            **self._forward_env(project),
+        }
+
+    def _forward_env(self, project: str) -> dict[str, str]:
+        if self.receiver is None:
+            return {}
+        return {
+            "FORWARD_SUBSCRIPTION": f"projects/{project}/subscriptions/{FORWARD_SUBSCRIPTION}",
+            "FORWARD_BUDGET_SECONDS": "60",
+            "FORWARD_TIMEOUT_SECONDS": "5",
+            **self.receiver.env(),
         }
 
     def env(self) -> dict[str, str]:
@@ -141,6 +166,8 @@ class LocalPipeline:
     def start(self) -> None:
         try:
             self.stack.start()
+            if self.receiver is not None:
+                self.receiver.start()
             env = self.env()
             os.environ.update(self.stack.env())  # this process's own clients talk to the emulators too
             BigQuerySink(self.settings).ensure()
@@ -150,6 +177,8 @@ class LocalPipeline:
                 "ingest": FunctionServer("ingest", "cloudevent", server_env, self.state_dir),
                 "drain": FunctionServer("drain", "http", server_env, self.state_dir),
             }
+            if self.receiver is not None:
+                self.servers["forward"] = FunctionServer("forward", "http", server_env, self.state_dir)
             for server in self.servers.values():
                 server.start()
             self._create_topics()
@@ -179,10 +208,33 @@ class LocalPipeline:
             request={"name": subscriber.subscription_path(project, DEAD_LETTER_SUBSCRIPTION), "topic": dead_letter}
         )
         self.publisher = publisher
+        if self.receiver is not None:
+            self._create_forward_topics(publisher, subscriber, retry)
+
+    def _create_forward_topics(self, publisher: Any, subscriber: Any, retry: dict[str, Any]) -> None:
+        """`forward`'s own topic (its sink's), a pull subscription with a dead-letter topic."""
+        project = self.settings.project
+        self.forward_topic = publisher.topic_path(project, FORWARD_TOPIC)
+        dead_letter = publisher.topic_path(project, FORWARD_DEAD_LETTER_TOPIC)
+        for topic in (self.forward_topic, dead_letter):
+            publisher.create_topic(name=topic)
+        subscriber.create_subscription(request={
+            "name": subscriber.subscription_path(project, FORWARD_SUBSCRIPTION), "topic": self.forward_topic,
+            "ack_deadline_seconds": ACK_DEADLINE_SECONDS, "retry_policy": retry,
+            "dead_letter_policy": {"dead_letter_topic": dead_letter, "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS},
+        })  # fmt: skip
+        subscriber.create_subscription(
+            request={
+                "name": subscriber.subscription_path(project, FORWARD_DEAD_LETTER_SUBSCRIPTION),
+                "topic": dead_letter,
+            }
+        )
 
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
+        if self.receiver is not None:
+            self.receiver.stop()
         self.stack.stop()
         if self._own_state:
             shutil.rmtree(self.state_dir, ignore_errors=True)
@@ -200,9 +252,18 @@ class LocalPipeline:
         futures = [self.publisher.publish(self.topic, payload, **(attributes or {})) for payload in payloads]
         return [f.result(timeout=60) for f in futures]
 
-    def drain(self, timeout: float = 120.0) -> dict[str, Any]:
+    def publish_forward(self, payloads: Iterable[bytes]) -> list[str]:
+        """Publishes to `forward`'s topic, as its own Log Router sink does; returns message ids."""
+        futures = [self.publisher.publish(self.forward_topic, payload) for payload in payloads]
+        return [f.result(timeout=60) for f in futures]
+
+    def forward(self, timeout: float = 120.0) -> dict[str, Any]:
+        """Calls `forward` as Cloud Scheduler would; returns its JSON summary."""
+        return self.drain(timeout, server="forward")
+
+    def drain(self, timeout: float = 120.0, server: str = "drain") -> dict[str, Any]:
         """Calls `drain` as Cloud Scheduler would; returns its JSON summary."""
-        url = self.servers["drain"].url
+        url = self.servers[server].url
         request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -213,13 +274,18 @@ class LocalPipeline:
 
 def up() -> None:
     """`make up`: the pipeline keeps running until Ctrl-C; `make publish` finds it."""
-    with LocalPipeline() as pipeline:
+    with LocalPipeline(forward=True) as pipeline:
         env = pipeline.function_env()
         UP_ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
         UP_ENV_FILE.write_bytes(orjson.dumps(env | {"INGEST_URL": pipeline.servers["ingest"].url,
-                                                    "DRAIN_URL": pipeline.servers["drain"].url}))  # fmt: skip
+                                                    "DRAIN_URL": pipeline.servers["drain"].url,
+                                                    "FORWARD_URL": pipeline.servers["forward"].url}))  # fmt: skip
+        assert pipeline.receiver is not None
         print(f"topic:  {pipeline.topic}\ningest: {pipeline.servers['ingest'].url}\n"
               f"drain:  {pipeline.servers['drain'].url}  (curl -X POST it to archive)\n"
+              f"forward topic: {pipeline.forward_topic}\n"
+              f"forward: {pipeline.servers['forward'].url}  (curl -X POST it to send to the local syslog receiver,\n"
+              f"         which writes {pipeline.receiver.received_path})\n"
               f"state:  {pipeline.state_dir}\n", flush=True)  # fmt: skip
         for key, value in sorted(env.items()):
             print(f"export {key}={value}")

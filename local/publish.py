@@ -2,7 +2,8 @@
 
 Each line becomes one Pub/Sub message, as the Log Router would publish it: a LogEntry JSON
 line is sent as is; any other line (an nginx/Apache/Envoy access line) is wrapped as the
-`textPayload` of a `k8s_container` stdout entry. Progress is printed every 5,000 lines.
+`textPayload` of a `k8s_container` stdout entry whose timestamp is the line's own time
+(so a historical log lands in its own days' partitions). Progress is printed every 5,000 lines.
 
     python -m local.publish access.log      (or: make publish FILE=access.log)
 """
@@ -13,13 +14,13 @@ import argparse
 import os
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
-from local.pipeline import TOPIC, UP_ENV_FILE
+from functions import raw_line
+from local.pipeline import FORWARD_TOPIC, TOPIC, UP_ENV_FILE
 
 PROGRESS_EVERY = 5000
 
@@ -34,21 +35,19 @@ def as_payload(line: bytes, number: int, source: str) -> bytes:
             pass
         else:
             return stripped
-    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    entry = {
-        "insertId": f"{source}-{number}",
-        "logName": "projects/local/logs/stdout",
-        "resource": {"type": "k8s_container", "labels": {"project_id": "local", "container_name": "nginx"}},
-        "timestamp": now,
-        "receiveTimestamp": now,
-        "textPayload": line.decode("utf-8", "backslashreplace") + "\n",
-    }
+    entry = raw_line.as_logentry(
+        line.decode("utf-8", "backslashreplace"),
+        insertId=f"{source}-{number}",
+        logName="projects/local/logs/stdout",
+        resource={"type": "k8s_container", "labels": {"project_id": "local", "container_name": "nginx"}},
+    )
     return orjson.dumps(entry)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, help="access log or LogEntry NDJSON file")
+    parser.add_argument("--forward", action="store_true", help="publish to forward's topic, as its own sink would")
     args = parser.parse_args(argv)
     if not UP_ENV_FILE.exists():
         print("error: no local pipeline is running: start one with `make up`", file=sys.stderr)
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     env = orjson.loads(UP_ENV_FILE.read_bytes())
     os.environ["PUBSUB_EMULATOR_HOST"] = env["PUBSUB_EMULATOR_HOST"]
     publisher = pubsub_v1.PublisherClient()
-    topic = publisher.topic_path(env["GOOGLE_CLOUD_PROJECT"], TOPIC)
+    topic = publisher.topic_path(env["GOOGLE_CLOUD_PROJECT"], FORWARD_TOPIC if args.forward else TOPIC)
     started, futures, number = time.monotonic(), [], 0
     with args.file.open("rb") as lines:
         for number, line in enumerate(lines, 1):
@@ -68,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"published {number:,} lines ({number / (time.monotonic() - started):,.0f}/s)", flush=True)
     for future in futures:
         future.result(timeout=60)
-    print(f"published {number:,} lines from {args.file} to {topic}; `curl -X POST <drain url>` archives them")
+    then = (
+        "`curl -X POST <forward url>` sends them to syslog"
+        if args.forward
+        else "`curl -X POST <drain url>` archives them"
+    )
+    print(f"published {number:,} lines from {args.file} to {topic}; {then}")
     return 0
 
 

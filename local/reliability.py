@@ -41,12 +41,12 @@ from typing import Any
 import orjson
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
+from local import entries as fx
 from local.faults import DelayProxy
 from local.harness import E2E, push_body
 from local.pipeline import ACK_DEADLINE_SECONDS, BUCKET, DEAD_LETTER_SUBSCRIPTION, LocalPipeline
 from local.sample import story
 from sinks.clients import make_storage_client
-from tests.functions import fixtures as fx
 
 WAIT_SECONDS = 180.0  # the longest any single wait may take
 DRAIN_RUNS = 20  # drain calls per drain_all: each takes up to DRAIN_BUDGET_SECONDS

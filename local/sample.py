@@ -1,6 +1,6 @@
 """The demo's story as Pub/Sub payloads: a blog on GKE behind a load balancer.
 
-Built from the documented LogEntry shapes in tests/functions/fixtures.py (each cites its
+Built from the documented LogEntry shapes in local/entries.py (each cites its
 source), varied with a seeded random generator so every run publishes the same traffic.
 """
 
@@ -10,7 +10,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tests.functions import fixtures as fx
+from local import entries as fx
 
 PATHS = ["/", "/posts/hello-world", "/posts/gke-ingress-notes", "/feed.xml", "/tags/python", "/about",
          "/static/app.3f9a1c.js", "/static/style.css", "/wp-login.php", "/api/comments"]  # fmt: skip

@@ -3,7 +3,7 @@
 # workloads in the project may use. Every resource depends on these (directly or through
 # what it references), so nothing is created before its API is on.
 resource "google_project_service" "this" {
-  for_each = var.enable_apis ? toset(local.required_apis) : toset([])
+  for_each = var.enable_apis ? toset(concat(local.required_apis, local.forward_apis)) : toset([])
 
   project            = var.project_id
   service            = each.value

@@ -19,7 +19,7 @@ locals {
 
   ingest_function_name = "${var.name_prefix}-ingest"
   drain_function_name  = "${var.name_prefix}-drain"
-  function_names       = [local.ingest_function_name, local.drain_function_name]
+  function_names       = [local.ingest_function_name, local.drain_function_name, local.forward_function_name]
 
   archive_bucket_name = coalesce(var.archive_bucket_name, "${var.project_id}-${var.name_prefix}-archive")
   source_bucket_name  = "${var.project_id}-${var.name_prefix}-source"

@@ -111,3 +111,43 @@ output "scheduler_job" {
   description = "Cloud Scheduler job calling drain."
   value       = google_cloud_scheduler_job.drain.id
 }
+
+output "forward_enabled" {
+  description = "Whether forwarding to syslog is deployed (a destination was given)."
+  value       = local.forward_enabled
+}
+
+output "forward_effective_log_filter" {
+  description = "The filter the forward sink really uses: forward_log_filter (or its default) AND NOT this stack's own logs."
+  value       = module.forward_filter.filter
+}
+
+output "forward_sink_writer_identity" {
+  description = "Identity the forward sink writes with; it holds roles/pubsub.publisher on the forward topic only. Null when forwarding is off."
+  value       = local.forward_sink_writer_identity
+}
+
+output "forward_topic_id" {
+  description = "Pub/Sub topic the forward sink publishes to. Null when forwarding is off."
+  value       = one([for t in google_pubsub_topic.forward : t.id])
+}
+
+output "forward_subscription_id" {
+  description = "Pull subscription forward consumes (FORWARD_SUBSCRIPTION). Null when forwarding is off."
+  value       = one([for s in google_pubsub_subscription.forward : s.id])
+}
+
+output "forward_dead_letter_subscription_id" {
+  description = "Pull subscription retaining forward's dead letters (entries that failed max_delivery_attempts times, and messages that are no LogEntry). Null when forwarding is off."
+  value       = one([for s in google_pubsub_subscription.forward_dead_letter : s.id])
+}
+
+output "forward_destination_secret" {
+  description = "Secret Manager secret holding the destination (created here or given). Null when forwarding is off."
+  value       = local.forward_enabled ? local.forward_destination_secret : null
+}
+
+output "forward_function_uri" {
+  description = "URL of the forward function (Cloud Scheduler target). Null when forwarding is off."
+  value       = one([for f in google_cloudfunctions2_function.forward : f.service_config[0].uri])
+}

@@ -693,3 +693,151 @@ variable "scheduler_time_zone" {
   type        = string
   default     = "Etc/UTC"
 }
+
+# ---------------------------------------------------------------------------------------
+# Forwarding to syslog (Papertrail, rsyslog / syslog-ng relays): off unless a destination is given
+# ---------------------------------------------------------------------------------------
+
+variable "forward_destination" {
+  description = "Where forward sends logs: syslog+tls://host:port (e.g. Papertrail's logsN.papertrailapp.com and your port), or syslog+tcp://host:port for a relay on a private network. Stored in a Secret Manager secret this module creates (the value is in the Terraform state; use forward_destination_secret to keep it out). Null, with forward_destination_secret null too: no forwarding."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.forward_destination == null || can(regex("^syslog\\+(tls|tcp)://[^/?#@\\s]+$", var.forward_destination))
+    error_message = "forward_destination must look like syslog+tls://host:port (or syslog+tcp://host:port)."
+  }
+}
+
+variable "forward_destination_secret" {
+  description = "Instead of forward_destination: an existing Secret Manager secret (projects/P/secrets/S) whose latest version holds the destination. The module only grants forward read access to it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.forward_destination_secret == null || can(regex("^projects/[^/]+/secrets/[^/]+$", var.forward_destination_secret))
+    error_message = "forward_destination_secret must be projects/PROJECT/secrets/NAME."
+  }
+}
+
+variable "forward_ca_secret" {
+  description = "Optional Secret Manager secret (projects/P/secrets/S) holding a PEM CA bundle for a private relay: forward then trusts only it (FORWARD_CA_FILE). Null: the system CAs, as for Papertrail."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.forward_ca_secret == null || can(regex("^projects/[^/]+/secrets/[^/]+$", var.forward_ca_secret))
+    error_message = "forward_ca_secret must be projects/PROJECT/secrets/NAME."
+  }
+}
+
+variable "forward_log_filter" {
+  description = "Log Router filter of the forward sink. Null: resource.type=\"k8s_container\" OR severity>=WARNING (the cluster's container logs, and warnings and above from anything). The exclusion of this stack's own logs is always appended."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.forward_log_filter == null || try(length(trimspace(var.forward_log_filter)) > 0, false)
+    error_message = "forward_log_filter must be null (default filter) or a non-empty Logging query."
+  }
+}
+
+variable "forward_framing" {
+  description = "Syslog framing on the TCP stream (FORWARD_FRAMING): octet-counting (RFC 5425, keeps multi-line messages whole) or newline (line feeds inside a message are sent as #012)."
+  type        = string
+  default     = "octet-counting"
+
+  validation {
+    condition     = contains(["octet-counting", "newline"], var.forward_framing)
+    error_message = "forward_framing must be octet-counting or newline."
+  }
+}
+
+variable "forward_facility" {
+  description = "Syslog facility of every forwarded message (FORWARD_FACILITY): a name (user, daemon, local0...local7) or 0-23."
+  type        = string
+  default     = "user"
+
+  validation {
+    condition     = can(regex("^(kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|ntp|audit|alert|clock|local[0-7]|[0-9]|1[0-9]|2[0-3])$", var.forward_facility))
+    error_message = "forward_facility must be a syslog facility name or a number from 0 to 23."
+  }
+}
+
+variable "forward_max_message_bytes" {
+  description = "Longest syslog message forward sends, in bytes (FORWARD_MAX_MESSAGE_BYTES); longer messages are cut with a marker. Papertrail accepts 100,000 over TCP."
+  type        = number
+  default     = 100000
+
+  validation {
+    condition     = var.forward_max_message_bytes >= 2048 && var.forward_max_message_bytes <= 1048576
+    error_message = "forward_max_message_bytes must be between 2048 and 1048576."
+  }
+}
+
+variable "forward_batch_size" {
+  description = "Messages pulled, and sent over one TLS connection, per batch (FORWARD_BATCH_SIZE, 1-1000)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.forward_batch_size >= 1 && var.forward_batch_size <= 1000
+    error_message = "forward_batch_size must be between 1 and 1000."
+  }
+}
+
+variable "forward_budget_seconds" {
+  description = "Seconds a forward run keeps pulling before it returns (FORWARD_BUDGET_SECONDS); keep it below the schedule's interval so runs do not overlap."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.forward_budget_seconds > 0
+    error_message = "forward_budget_seconds must be positive."
+  }
+}
+
+variable "forward_linger_seconds" {
+  description = "How long a forward run keeps waiting for new messages once its subscription is empty (FORWARD_LINGER_SECONDS). 0: stop at the first empty pull (latency up to the schedule's interval, cheapest). Close to forward_budget_seconds: an instance tails the subscription almost all the time (seconds of latency, billed while it waits)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.forward_linger_seconds >= 0
+    error_message = "forward_linger_seconds must be zero or more."
+  }
+}
+
+variable "forward_schedule" {
+  description = "Cron schedule of the Cloud Scheduler job that calls forward (every minute is Cloud Scheduler's finest)."
+  type        = string
+  default     = "* * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.forward_schedule))) == 5
+    error_message = "forward_schedule must be a 5-field cron expression such as \"* * * * *\"."
+  }
+}
+
+variable "forward_timeout_seconds" {
+  description = "Request timeout of the forward function; at least forward_budget_seconds + 30."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.forward_timeout_seconds >= 40 && var.forward_timeout_seconds <= 1780
+    error_message = "forward_timeout_seconds must be between 40 and 1780."
+  }
+}
+
+variable "forward_memory" {
+  description = "Memory of the forward instance."
+  type        = string
+  default     = "512M"
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.forward_memory))
+    error_message = "forward_memory must look like 512M or 1Gi."
+  }
+}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from local import entries as fx
 from local.harness import E2E, entry, unique
-from tests.functions import fixtures as fx
 
 pytestmark = pytest.mark.emulators
 

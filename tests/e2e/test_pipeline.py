@@ -15,9 +15,9 @@ from collections import Counter
 import orjson
 import pytest
 
+from local import entries as fx
 from local.harness import E2E, PUSH_SUBSCRIPTION_PATH, Published, entry, push_body, unique, wait_for
 from local.pipeline import LocalPipeline
-from tests.functions import fixtures as fx
 
 pytestmark = pytest.mark.emulators
 

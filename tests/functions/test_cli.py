@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from functions.schema import TABLES, write_schema_files
-from tests.functions import fixtures as fx
+from local import entries as fx
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,6 +58,58 @@ def test_usage_errors_exit_non_zero() -> None:
         [sys.executable, "-m", "functions", "parse", "--lines", "--base64"], check=False, capture_output=True, cwd=ROOT
     )
     assert done.returncode == 2
+
+
+@pytest.mark.parametrize("name", ["no-such-file.log", "."])
+def test_an_unreadable_file_is_one_clear_line_and_nothing_on_stdout(tmp_path: Path, name: str) -> None:
+    good = tmp_path / "good.log"
+    good.write_text(fx.NGINX_COMBINED + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "functions", "parse", "--lines", str(good), name],
+        check=False, capture_output=True, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode().splitlines() == [
+        f"python -m functions parse: error: cannot read {name!r}: "
+        + ("No such file or directory" if name != "." else "Is a directory")
+    ]
+
+
+def test_lines_mode_stamps_each_row_with_the_lines_own_time() -> None:
+    lines = [fx.APACHE_COMMON, fx.ENVOY_DEFAULT, "not an access line"]
+    out = _cli("parse", "--lines", stdin="\n".join(lines).encode() + b"\n")
+    rows = [o["row"] for o in out]
+    assert isinstance(rows[0], dict) and rows[0]["timestamp"] == "2026-10-10T20:55:36.000000Z"  # -0700 in UTC
+    assert isinstance(rows[1], dict) and rows[1]["timestamp"] == "2026-11-20T09:15:02.123000Z"
+    assert out[2]["outcome"] == "other"
+
+
+def test_memory_stays_bounded_whatever_the_file_size(tmp_path: Path) -> None:
+    """96 MiB of input in 1 MiB lines: the CLI holds a line at a time, not the file
+    (reading it whole took more than the file's size)."""
+    big = tmp_path / "big.log"
+    with big.open("wb") as f:
+        for i in range(96):
+            f.write(b"%d " % i + b"x" * (1024 * 1024) + b"\n")
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED_CLI, "parse", "--lines", str(big)], cwd=ROOT, capture_output=True, check=True
+    )
+    assert [json.loads(line)["outcome"] for line in done.stdout.splitlines()] == ["other"] * 96
+    peak_kib = int(done.stderr.decode().split()[-2])
+    assert peak_kib < 64 * 1024, f"peak RSS {peak_kib // 1024} MiB"
+
+
+# Runs the CLI and prints its own peak RSS (VmHWM, of this program only: a child's rusage
+# would also count the memory of the process it was forked from).
+MEASURED_CLI = """
+import runpy, sys
+sys.argv = ["functions", *sys.argv[1:]]
+try:
+    runpy.run_module("functions", run_name="__main__")
+finally:
+    print(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")), file=sys.stderr)
+"""
 
 
 def test_terraform_schema_files_are_fresh(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from functions.message import Message
 from functions.pipeline import process
-from tests.functions import fixtures as fx
+from local import entries as fx
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text(max_size=30),

@@ -21,8 +21,8 @@ from functions.replay import (
     open_days,
     replay_line,
 )
+from local import entries as fx
 from sinks.archive import log_dir, plan
-from tests.functions import fixtures as fx
 
 SOURCE = ArchiveObject("gs://b/logs/requests/dt=2026-11-20/hour=09/abc.ndjson.gz", "requests", "2026-11-20", "09")
 

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import pytest
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
+from local import entries as fx
 from local.harness import entry, unique
 from local.pipeline import DEAD_LETTER_SUBSCRIPTION, MAX_DELIVERY_ATTEMPTS, LocalPipeline
-from tests.functions import fixtures as fx
 
 pytestmark = pytest.mark.emulators
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from functions.message import Message
 from functions.outcome import Outcome
 from functions.pipeline import process
-from tests.functions import fixtures as fx
+from local import entries as fx
 
 BUDGET = settings(max_examples=500, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 MEMORY_FACTOR = 50  # tracemalloc peak per example < 50x the input + a constant

@@ -1,6 +1,6 @@
 """A small, realistic archive for the replay tests, written the way `drain` writes it: each
 LogEntry published as a Pub/Sub message, turned into an outcome by the live pipeline, and
-archived by the real Archiver on fake-gcs-server. Entries come from tests/functions/fixtures.py
+archived by the real Archiver on fake-gcs-server. Entries come from local/entries.py
 (each cites the documentation it follows), varied in insertId and time.
 """
 
@@ -17,8 +17,8 @@ from functions import logentry, pipeline, timestamps
 from functions.message import Message
 from functions.outcome import Outcome, Row
 from functions.schema import HTTP_REQUESTS, Table
+from local import entries as fx
 from sinks.clients import make_bigquery_client, make_storage_client
-from tests.functions import fixtures as fx
 from tests.sinks.conftest import Destinations
 
 DAYS = ("2024-05-01", "2024-05-02")

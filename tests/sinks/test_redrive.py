@@ -14,10 +14,10 @@ import orjson
 import pytest
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
+from local import entries as fx
 from local.emulators import PROJECT, Stack
 from sinks.pubsub import Puller
 from sinks.redrive import redrive
-from tests.functions import fixtures as fx
 from tests.sinks.conftest import unique
 
 pytestmark = pytest.mark.emulators

@@ -1,7 +1,8 @@
 """A small evaluator for the subset of the Cloud Logging query language our filters use.
 
 Enough to check which LogEntries a sink filter selects: ``AND``, ``OR``, ``NOT``, brackets,
-``field="value"``, ``field:*`` (presence), ``field:"text"`` (substring) and
+``field="value"``, ``field:*`` (presence), ``field:"text"`` (substring), ``severity>=WARNING``
+(and ``>``, ``<``, ``<=``, in LogSeverity order; a missing severity is DEFAULT) and
 ``log_id("name")``. As in Cloud Logging, ``OR`` binds tighter than ``AND``.
 """
 
@@ -12,7 +13,11 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-_TOKEN = re.compile(r'\s*(\(|\)|"(?:[^"\\]|\\.)*"|=|:|[^\s()=:"]+)')
+_TOKEN = re.compile(r'\s*(\(|\)|"(?:[^"\\]|\\.)*"|>=|<=|>|<|=|:|[^\s()=:<>"]+)')
+# google.logging.type.LogSeverity, in the order Cloud Logging compares severities.
+_SEVERITY = {"DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400, "ERROR": 500,
+             "CRITICAL": 600, "ALERT": 700, "EMERGENCY": 800}  # fmt: skip
+_COMPARISONS = {">=": int.__ge__, "<=": int.__le__, ">": int.__gt__, "<": int.__lt__}
 
 
 def _tokens(text: str) -> list[str]:
@@ -103,6 +108,8 @@ class _Parser:
             return value is not None and str(value) == str(expected)
         if operator == ":":
             return value is not None and str(expected) in str(value)
+        if operator in _COMPARISONS and token == "severity":
+            return bool(_COMPARISONS[operator](_SEVERITY[str(value or "DEFAULT")], _SEVERITY[str(expected)]))
         raise ValueError(f"unsupported operator {operator!r}")
 
 

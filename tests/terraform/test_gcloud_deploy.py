@@ -89,7 +89,10 @@ def test_dry_run_deploys_both_functions_behind_iam(tmp_path: Path) -> None:
 def test_dry_run_uses_the_terraform_filter(tmp_path: Path, namespaces: str) -> None:
     commands = dry_run(tmp_path, GKE_NAMESPACES=namespaces)
     sink = _find(commands, "gcloud", "logging", "sinks", "create", "logexport-http-requests")
-    assert _flag(sink, "log-filter") == effective_filter(gke_namespaces=namespaces.split())
+    names = ["logexport-ingest", "logexport-drain", "logexport-forward"]  # forward's logs: excluded even when off
+    assert _flag(sink, "log-filter") == effective_filter(
+        gke_namespaces=namespaces.split(), excluded_function_names=names
+    )
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")

@@ -161,6 +161,7 @@ def test_run_invoker_only_for_the_push_and_scheduler_accounts(root: Module) -> N
     assert invokers == {
         "google_cloudfunctions2_function.ingest.name": "google_service_account.push.member",
         "google_cloudfunctions2_function.drain.name": "google_service_account.scheduler.member",
+        'google_cloudfunctions2_function.forward["this"].name': 'google_service_account.forward_scheduler["this"].member',
     }
 
 

@@ -69,7 +69,11 @@ def test_log_filter_module_gets_the_function_names(root: Module) -> None:
     assert call["source"] == "./modules/log-filter"
     assert expr(call["excluded_function_names"]) == "local.function_names"
     assert expr(call["log_filter"]) == "var.log_filter"
-    assert root.local("function_names") == ["${local.ingest_function_name}", "${local.drain_function_name}"]
+    assert root.local("function_names") == [
+        "${local.ingest_function_name}",
+        "${local.drain_function_name}",
+        "${local.forward_function_name}",
+    ]
     # The excluded names are the names the functions are really deployed under.
     assert expr(root.resource("google_cloudfunctions2_function", "ingest")["name"]) == "local.ingest_function_name"
     assert expr(root.resource("google_cloudfunctions2_function", "drain")["name"]) == "local.drain_function_name"

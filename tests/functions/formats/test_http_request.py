@@ -1,4 +1,4 @@
-"""The LogEntry httpRequest field (functions/formats/http_request.py)."""
+"""The LogEntry httpRequest field (functions/formats/http_request.py): wrong kinds and properties."""
 
 from __future__ import annotations
 
@@ -7,24 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from functions.fields import BadFieldError
-from functions.formats import http_request
-
-
-def test_empty_http_request_is_no_request() -> None:
-    assert http_request.parse({}) is None
-    assert http_request.parse(None) is None
-
-
-def test_status_only_is_a_request() -> None:
-    row = http_request.parse({"status": 404})
-    assert row is not None
-    assert (row["status"], row["method"]) == (404, None)
+from functions.formats import http_request, json_record
 
 
 @pytest.mark.parametrize(
-    "bad", [{"status": "teapot"}, {"status": True}, {"requestUrl": ["/"]}, {"status": 200, "cacheHit": "yes"}]
+    "bad", [{"status": "teapot"}, {"status": True}, {"requestUrl": ["/"]}, {"status": 200, "cacheHit": "yes"}, "GET /"]
 )
-def test_unreadable_values_raise_bad_field(bad: dict[str, object]) -> None:
+def test_values_of_the_wrong_kind_raise_bad_field(bad: object) -> None:
     with pytest.raises(BadFieldError):
         http_request.parse(bad)
 
@@ -38,9 +27,22 @@ keys = st.sampled_from(["requestMethod", "requestUrl", "status", "responseSize",
 
 
 @given(st.dictionaries(keys, json_values))
-def test_any_field_values_give_a_row_none_or_bad_field(value: dict[str, object]) -> None:
+def test_any_field_values_give_fields_none_or_bad_field(value: dict[str, object]) -> None:
     try:
         row = http_request.parse(value)
     except BadFieldError:
         return
     assert row is None or row["source"] == "httpRequest"
+
+
+nginx_keys = st.sampled_from(["request", "request_method", "request_uri", "status", "host", "http_host",
+                              "remote_addr", "request_time", "body_bytes_sent", "httpRequest", "requestUrl"])  # fmt: skip
+
+
+@given(st.dictionaries(nginx_keys, json_values))
+def test_any_json_record_gives_fields_none_or_bad_field(record: dict[str, object]) -> None:
+    try:
+        row = json_record.parse(record)
+    except BadFieldError:
+        return
+    assert row is None or row["source"] == "json"

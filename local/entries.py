@@ -2,6 +2,8 @@
 
 They are the shapes a Log Router sink publishes to Pub/Sub: proto3 JSON of
 google.logging.v2.LogEntry (cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry).
+The demo, the benchmarks and the tests build their traffic from them; access lines come from
+the formats' own EXAMPLES (functions/formats/), so each format is written down once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from functions import formats
 from functions.message import Message
 
 PROJECT = "blog-prod-123"
@@ -184,43 +187,24 @@ def gke_container(line: str, container: str = "nginx", namespace: str = "blog") 
     )
 
 
-# nginx's predefined `combined` format (nginx.org/en/docs/http/ngx_http_log_module.html#log_format)
-NGINX_COMBINED = (
-    '198.51.100.23 - - [20/Nov/2026:09:15:02 +0000] "GET /posts/hello-world HTTP/1.1" 200 10589 '
-    '"https://www.google.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"'
-)
-# The nginx image's default `main` format adds "$http_x_forwarded_for" (nginx docker image nginx.conf)
-NGINX_MAIN = NGINX_COMBINED + ' "203.0.113.7, 10.8.0.4"'
-# ingress-nginx default log-format-upstream
-# (kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format/)
-INGRESS_NGINX = (
-    '10.8.0.1 - - [20/Nov/2026:09:15:02 +0000] "POST /api/comments?post=42 HTTP/2.0" 201 402 '
-    '"https://blog.example.com/posts/hello-world" "Mozilla/5.0 (X11; Linux x86_64)" 1284 0.188 '
-    "[blog-comments-api-80] [] 10.8.2.17:8080 402 0.187 201 9f2c81ab7cd04e6f8a31e3b2a4f0c111"
-)
-# Apache's `%h %l %u %t \"%r\" %>s %b` (httpd.apache.org/docs/current/logs.html#common)
-APACHE_COMMON = '192.0.2.1 - frank [10/Oct/2026:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326'
-# Apache's vhost_combined: `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`
-APACHE_VHOST_COMBINED = (
-    'blog.example.com:443 192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] "GET /feed.xml HTTP/1.1" 304 - "-" '
-    '"Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1 subscribers)"'
-)
-# Envoy's default format (envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage)
-ENVOY_DEFAULT = (
-    '[2026-11-20T09:15:02.123Z] "GET /api/v1/items?page=2 HTTP/1.1" 200 - 0 1432 12 10 '
-    '"203.0.113.9" "curl/8.5.0" "8e4b7c0a-1d2e-4f60-9a8b-7c6d5e4f3a2b" "shop.example.com" "10.4.0.12:8080"'
-)
-# Istio's default (istio.io/latest/docs/tasks/observability/logs/access-log/)
-ISTIO_DEFAULT = (
-    '[2026-11-20T09:15:02.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" '
-    '"curl/8.5.0" "5f1e0c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b" "httpbin:8000" "10.44.1.27:80" '
-    "outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default"
-)
-# nginx error log (nginx.org/en/docs/ngx_core_module.html#error_log): mentions a request, is not one
-NGINX_ERROR = (
-    '2026/11/20 09:15:02 [error] 29#29: *4 open() "/usr/share/nginx/html/favicon.ico" failed '
-    '(2: No such file or directory), client: 10.8.0.1, server: blog.example.com, request: "GET /favicon.ico HTTP/1.1"'
-)
+def example_line(name: str) -> str:
+    """The access line of the format example called `name` (functions/formats/*.py EXAMPLES)."""
+    for fmt in formats.FORMATS:
+        for example in fmt.EXAMPLES:
+            text = example.entry.get("textPayload")
+            if example.name == name and isinstance(text, str):
+                return text.rstrip("\n")
+    raise KeyError(name)
+
+
+NGINX_COMBINED = example_line("nginx-combined")
+NGINX_MAIN = example_line("nginx-main-with-forwarded-for")
+INGRESS_NGINX = example_line("ingress-nginx")
+APACHE_COMMON = example_line("apache-common")
+APACHE_VHOST_COMBINED = example_line("apache-vhost-combined")
+ENVOY_DEFAULT = example_line("envoy-default")
+ISTIO_DEFAULT = example_line("istio-default")
+NGINX_ERROR = example_line("nginx-error-log-is-no-request")  # mentions a request, is not one
 
 
 def nginx_json() -> dict[str, Any]:
@@ -302,3 +286,40 @@ def variant(entry: dict[str, Any], **changes: Any) -> dict[str, Any]:
         else:
             copied[key] = value
     return copied
+
+
+def stack_trace() -> dict[str, Any]:
+    """A Java exception on a GKE container's stderr, as the logging agent groups it into one
+    entry (cloud.google.com/kubernetes-engine/docs/concepts/about-logs: stderr is ERROR)."""
+    entry = gke_container(
+        'Exception in thread "main" java.lang.IllegalStateException: boom\n'
+        "\tat com.example.Blog.render(Blog.java:42)\n\tat com.example.Blog.main(Blog.java:7)",
+        container="blog-api",
+    )
+    entry["logName"] = f"projects/{PROJECT}/logs/stderr"
+    entry["severity"] = "ERROR"
+    return entry
+
+
+def cloud_run_app_log() -> dict[str, Any]:
+    """A Cloud Run service's structured JSON log line (cloud.google.com/run/docs/logging#writing_structured_logs):
+    `severity` becomes the entry's; `message` stays in jsonPayload, and the Logs Explorer shows it."""
+    return variant(
+        cloud_run(),
+        logName=f"projects/{PROJECT}/logs/run.googleapis.com%2Fstdout",
+        httpRequest=None,
+        severity="WARNING",
+        jsonPayload={"message": "cache miss ratio high", "ratio": 0.93, "component": "feed"},
+    )
+
+
+def gke_node() -> dict[str, Any]:
+    """A GKE node's kubelet log (cloud.google.com/kubernetes-engine/docs/concepts/about-logs): resource k8s_node."""
+    return variant(
+        gen1_function(),
+        logName=f"projects/{PROJECT}/logs/kubelet",
+        resource={"type": "k8s_node", "labels": {"node_name": "gke-blog-pool-1-a1b2c3d4-x9z8", "cluster_name": "blog"}},
+        severity="NOTICE",
+        textPayload="Pod sandbox changed, it will be killed and re-created.",
+        labels=None,
+    )
