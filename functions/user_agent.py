@@ -1,0 +1,89 @@
+"""User-agent columns of a request row: browser, OS, device class and a bot flag.
+
+Read with maintained lists, not patterns of our own:
+- browser, OS and device: the uap-core regexes (`ua-parser`, with its Rust resolver `ua-parser-rs`);
+- bot: JayBizzle's Crawler-Detect list (`crawlerdetect`): crawlers, HTTP libraries and probes
+  such as curl, Go-http-client, kube-probe and GoogleHC. Two more signals from uap-core count
+  as a bot: its "Spider" device, and a client it recognises as no browser and no OS at all. The
+  second catches monitoring probes neither list names (Prometheus, Google-Cloud-Scheduler,
+  Blackbox exporters' custom agents): every real browser is known to uap-core.
+
+`device_class` maps uap-core's OS and device names onto five classes (`desktop`, `mobile`,
+`tablet`, `bot`, `other`: TVs, consoles, unknown); the tables below are that whole mapping.
+
+Cost: both libraries load on first use, not at import (cold start of main.py), and each distinct
+user-agent string is classified once per instance (an LRU cache): a site sees few distinct
+agents, so nearly every row is a cache hit (bench/user_agent.py measures both).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ua_parser import Device, Result
+
+# Only this much of a header is read: real agents are far shorter, and the cache and the
+# bot list's regex should not pay for a megabyte of junk.
+MAX_CLASSIFIED_CHARS = 1024
+CACHE_SIZE = 8192
+
+COLUMNS = ("ua_browser", "ua_os", "ua_device", "is_bot")
+_UNKNOWN = "Other"  # uap-core's name for "no rule matched"
+
+_MOBILE_OS = frozenset(("iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS", "Firefox OS", "HarmonyOS"))
+_DESKTOP_OS = frozenset(
+    ("Windows", "Mac OS X", "Linux", "Ubuntu", "Chrome OS", "Fedora", "Debian", "FreeBSD", "OpenBSD", "NetBSD")
+)
+_TABLET_DEVICE_FAMILIES = frozenset(("iPad",))
+_TABLET_DEVICE_BRANDS = frozenset(("Generic_Android_Tablet",))
+_PHONE_DEVICE_MODELS = frozenset(("Smartphone", "Feature Phone"))  # uap-core's "Generic" brand models
+
+_NO_AGENT: dict[str, Any] = dict.fromkeys(COLUMNS)
+
+
+def columns(user_agent: str | None) -> dict[str, Any]:
+    """The four user-agent columns of a row; all NULL when the request had no User-Agent."""
+    if not user_agent:
+        return _NO_AGENT.copy()
+    browser, os, device, bot = _classify(user_agent[:MAX_CLASSIFIED_CHARS])
+    return {"ua_browser": browser, "ua_os": os, "ua_device": device, "is_bot": bot}
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _classify(user_agent: str) -> tuple[str, str, str, bool]:
+    parsed = _parse(user_agent)
+    browser = parsed.user_agent.family if parsed.user_agent else _UNKNOWN
+    os = parsed.os.family if parsed.os else _UNKNOWN
+    device = parsed.device
+    bot = (
+        _crawler_detect().is_crawler(user_agent)
+        or (device is not None and device.family == "Spider")
+        or (browser == _UNKNOWN and os == _UNKNOWN)
+    )
+    return browser, os, "bot" if bot else _device_class(os, device), bot
+
+
+def _device_class(os: str, device: Device | None) -> str:
+    family, brand, model = (device.family, device.brand, device.model) if device else (None, None, None)
+    if family in _TABLET_DEVICE_FAMILIES or brand in _TABLET_DEVICE_BRANDS:
+        return "tablet"
+    if os in _MOBILE_OS or (brand == "Generic" and model in _PHONE_DEVICE_MODELS):
+        return "mobile"
+    if os in _DESKTOP_OS:
+        return "desktop"
+    return "other"
+
+
+def _parse(user_agent: str) -> Result:
+    import ua_parser  # noqa: PLC0415  # first use, not import time: cold start
+
+    return ua_parser.parse(user_agent)
+
+
+@lru_cache(maxsize=1)
+def _crawler_detect() -> Any:
+    from crawlerdetect import CrawlerDetect  # type: ignore[import-untyped]  # noqa: PLC0415  # first use
+
+    return CrawlerDetect()
