@@ -1,5 +1,6 @@
-"""Command line: `python -m functions parse` to try logs before deploying, and
-`python -m functions schemas` to regenerate the Terraform schema files."""
+"""Command line: `python -m functions parse` to try logs before deploying,
+`python -m functions schemas` to regenerate the Terraform schema files, and
+`python -m functions report` to write the traffic report (report/cli.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--lines", action="store_true", help="each line is a raw access-log line (a textPayload)")
     mode.add_argument("--base64", action="store_true", help="each line is base64 Pub/Sub message data")
     commands.add_parser("schemas", help="write terraform/schemas/<table>.json from functions/schema.py")
+    from report import cli as report_cli  # noqa: PLC0415  # argparse only; the report's imports are lazy
+
+    report_cli.add_arguments(commands.add_parser("report", help="write the traffic of a time range as an HTML page"))
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return report_cli.run(args)
     if args.command == "schemas":
         for path in write_schema_files():
             print(path)

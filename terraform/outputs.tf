@@ -105,3 +105,8 @@ output "scheduler_job" {
   description = "Cloud Scheduler job calling drain."
   value       = google_cloud_scheduler_job.drain.id
 }
+
+output "report_functions" {
+  description = "The report's table functions, fn(since TIMESTAMP, until TIMESTAMP), by name."
+  value       = { for name, routine in google_bigquery_routine.report : name => "${routine.project}.${routine.dataset_id}.${routine.routine_id}" }
+}
