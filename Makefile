@@ -10,7 +10,7 @@ help:
 	@echo "make up        start the local pipeline and keep it running (Ctrl-C stops it)"
 	@echo "make publish FILE=access.log   publish your own log lines to the pipeline started by make up"
 	@echo "make test      install what is missing, then lint, type-check, check Terraform and run every test"
-	@echo "make schemas   regenerate terraform/schemas/*.json from functions/schema.py"
+	@echo "make schemas   regenerate terraform/schemas/*.json (functions/schema.py) and the Grafana dashboard (report/panels.py)"
 	@echo "make bench     run the benchmarks in bench/"
 
 venv: $(VENV)/.installed
@@ -39,11 +39,13 @@ pytest: venv
 
 schemas: venv
 	$(BIN)/python -m functions schemas
+	$(BIN)/python -m report.grafana
 
 bench: venv
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/sinks.py
 	$(BIN)/python bench/micro_batching.py
+	$(BIN)/python bench/user_agent.py
 
 demo: venv
 	$(BIN)/python -m local.demo

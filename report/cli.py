@@ -17,6 +17,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from functions.config import Settings
 
 _RELATIVE = re.compile(r"(\d+)([mhd])\Z")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -66,28 +70,34 @@ def time_range(since: str, until: str | None, now: datetime) -> tuple[datetime, 
 
 def run(args: argparse.Namespace) -> int:
     from functions.config import ConfigError, Settings  # noqa: PLC0415
-    from report import html  # noqa: PLC0415
-    from sinks.report import MissingQuestionError, ReportSource  # noqa: PLC0415  # the Google client: heavy
+    from sinks.report import MissingQuestionError  # noqa: PLC0415  # the Google client: heavy
 
-    started = time.monotonic()
     try:
         since, until = time_range(args.since, args.until, datetime.now(UTC))
-        settings = Settings.from_env()
-        source = ReportSource(settings)
-        if args.install_functions:
-            source.install()
-        answers = source.answers(since, until)
+        out = write(Settings.from_env(), since, until, args.out, install_functions=args.install_functions)
     except (UsageError, ConfigError, MissingQuestionError) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
+    print(out.resolve())
+    return 0
+
+
+def write(settings: Settings, since: datetime, until: datetime, out: Path, install_functions: bool = False) -> Path:
+    """Queries the questions for [since, until) and writes the page to `out` (also for `make demo`)."""
+    from report import html  # noqa: PLC0415
+    from sinks.report import ReportSource  # noqa: PLC0415
+
+    started = time.monotonic()
+    source = ReportSource(settings)
+    if install_functions:
+        source.install()
+    answers = source.answers(since, until)
     where = source.where
     origin = f"local emulator {settings.bigquery_emulator_host}, " if settings.bigquery_emulator_host else ""
     context = html.Context(since, until, f"BigQuery ({origin}{where.project}.{where.dataset})", datetime.now(UTC))
     page = html.render(answers, context)
-    args.out.write_text(page, encoding="utf-8")
-    print(
-        f"report: wrote {args.out} ({len(page.encode()) / 1024:.0f} KiB) in {time.monotonic() - started:.1f}s",
-        file=sys.stderr,
-    )
-    print(args.out.resolve())
-    return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    size = len(page.encode()) / 1024
+    print(f"report: wrote {out} ({size:.0f} KiB) in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return out

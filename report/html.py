@@ -157,7 +157,8 @@ def spec(panel: Panel, rows: list[Row], context: Context) -> dict[str, Any]:
         scale=alt.Scale(domain=labels, range=colours),
         legend=alt.Legend(title=None, orient="top") if len(labels) > 1 else None,
     )
-    value_axis = alt.Axis(title=_unit_title(panel.series[0]), format="~s")
+    counted = panel.series[0].unit in ("requests", "rows")
+    value_axis = alt.Axis(title=_unit_title(panel.series[0]), format="~s", tickMinStep=1 if counted else alt.Undefined)
     if panel.kind == "bars":
         categories = [str(r[panel.category.name]) for r in rows]
         values = [

@@ -103,3 +103,27 @@ def test_import_main_loads_neither_library() -> None:
     code = "import sys, main; print(sorted(m for m in ('ua_parser', 'crawlerdetect') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+TOKENS = ["Mozilla/5.0 ", "(compatible; ", "Safari/537.36", "Chrome/126.0", "bot", "Bot/2.1", "spider", "Yandex",
+          "YandexSearch", "YandexBot", "curl/", "python-requests/2", "kube-probe/1.30", "Go-http-client", "; ", ") ",
+          "HeadlessChrome", "Googlebot", "+http://", "Feed", "Fetcher", " ", "Amazon Simple Notification Service Agent", "CUBOT", "; M bot", "compatible"]  # fmt: skip
+
+
+def _crawler_detect(agent: str) -> bool:
+    from crawlerdetect import CrawlerDetect  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    return bool(CrawlerDetect().is_crawler(agent))
+
+
+@pytest.mark.parametrize(
+    "agent", [case[0] for case in CASES] + ["", "   ", "YandexSearch/1.0", "Mozilla/5.0 (compatible; YandexBot/3.0)"]
+)
+def test_the_bot_list_matches_as_crawler_detect_does(agent: str) -> None:
+    """Crawler-Detect's patterns run on RE2 here: same answers as the library's own test."""
+    assert user_agent._bot_list().matches(agent) == _crawler_detect(agent)
+
+
+@given(st.lists(st.sampled_from(TOKENS) | st.text(max_size=8), max_size=8).map("".join))
+def test_the_bot_list_agrees_with_crawler_detect_on_mixed_agents(agent: str) -> None:
+    assert user_agent._bot_list().matches(agent) == _crawler_detect(agent)
