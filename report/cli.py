@@ -69,8 +69,11 @@ def time_range(since: str, until: str | None, now: datetime) -> tuple[datetime, 
 
 
 def run(args: argparse.Namespace) -> int:
+    from google.api_core.exceptions import GoogleAPIError  # noqa: PLC0415  # heavy: only when run
+    from google.auth.exceptions import GoogleAuthError  # noqa: PLC0415
+
     from functions.config import ConfigError, Settings  # noqa: PLC0415
-    from sinks.report import MissingQuestionError  # noqa: PLC0415  # the Google client: heavy
+    from sinks.report import MissingQuestionError  # noqa: PLC0415
 
     try:
         since, until = time_range(args.since, args.until, datetime.now(UTC))
@@ -78,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, ConfigError, MissingQuestionError) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
+    except (GoogleAPIError, GoogleAuthError) as error:  # no credentials, no access, a bad dataset
+        print(f"report: BigQuery: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
     print(out.resolve())
     return 0
 

@@ -62,3 +62,15 @@ def test_missing_functions_are_named_with_the_fix(env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("report: table function `test-project.")
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_dataset_is_one_line_and_exit_1(stack: Stack) -> None:
+    """(local-bigquery names the function; BigQuery names the dataset: either way one line.)"""
+    env = {**stack.env(), "BIGQUERY_DATASET": f"absent_{uuid.uuid4().hex[:8]}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "functions", "report", "--since", "1h", "--out", os.devnull],
+        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("report: ")
+    assert "absent_" in result.stderr and "Traceback" not in result.stderr
