@@ -173,10 +173,14 @@ exists bq --project_id="$PROJECT_ID" show --dataset "${PROJECT_ID}:${DATASET}" |
     --description="HTTP request logs exported by logexport" "${PROJECT_ID}:${DATASET}"
 # --time_partitioning_*: DAY partitions on the event time; --clustering_fields: the
 # columns most queries filter on.
-exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}" ||
+# An existing table gets the schema's new columns (additions only; BigQuery refuses others).
+if exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}"; then
+  run bq --project_id="$PROJECT_ID" update "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}" terraform/schemas/http_requests.json
+else
   run bq --project_id="$PROJECT_ID" mk --table --schema=terraform/schemas/http_requests.json \
     --time_partitioning_type=DAY --time_partitioning_field=timestamp \
     --clustering_fields="$CLUSTERING_FIELDS" "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}"
+fi
 exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${ERRORS_TABLE}" ||
   run bq --project_id="$PROJECT_ID" mk --table --schema=terraform/schemas/errors.json \
     --time_partitioning_type=DAY --time_partitioning_field=error_timestamp \
@@ -187,6 +191,14 @@ DEDUP_SQL=${DEDUP_SQL//'${requests_table}'/${PROJECT_ID}.${DATASET}.${REQUESTS_T
 exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup" ||
   run bq --project_id="$PROJECT_ID" mk --use_legacy_sql=false --view="$DEDUP_SQL" \
     "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup"
+# The report's table functions (terraform/sql/report/*.sql, as Terraform's report.tf fills
+# them), created or replaced on every run: one line each, comment lines dropped.
+for sql in terraform/sql/report/*.sql; do
+  body=$(sed -e '/^[[:space:]]*--/d' -e "s/\${project}/${PROJECT_ID}/g" -e "s/\${dataset}/${DATASET}/g" \
+    -e "s/\${requests_view}/${REQUESTS_TABLE}_dedup/g" -e "s/\${errors_table}/${ERRORS_TABLE}/g" "$sql" | tr -s '\n ' ' ')
+  run bq --project_id="$PROJECT_ID" query --use_legacy_sql=false --nouse_cache \
+    "CREATE OR REPLACE TABLE FUNCTION \`${PROJECT_ID}.${DATASET}.$(basename "$sql" .sql)\`(since TIMESTAMP, until TIMESTAMP) AS ${body}"
+done
 # Dataset-level grants only: dataEditor carries bigquery.tables.updateData, all that the
 # Storage Write API and insertAll need. (Older bq versions cannot bind on a dataset: add the
 # accounts as "BigQuery Data Editor" in the dataset's Sharing > Permissions page instead.)

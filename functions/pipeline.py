@@ -11,7 +11,7 @@ import binascii
 import orjson
 import pybase64
 
-from functions import logentry
+from functions import logentry, user_agent
 from functions.config import DEFAULT_MAX_MESSAGE_BYTES
 from functions.error_row import error_row
 from functions.fields import BadFieldError
@@ -79,6 +79,7 @@ def classify(message: Message, data: bytes, entry: logentry.LogEntry) -> Outcome
     except BadFieldError as e:
         return failed(message, data, BAD_FIELD, f"LogEntry field {e}", "parse")
     row.update(request)
+    row.update(user_agent.columns(row["user_agent"]))
     return Outcome("http", message, data, row=row, log_id=partition, event_time=time)
 
 

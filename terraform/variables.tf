@@ -345,6 +345,17 @@ variable "dataset_delete_contents_on_destroy" {
   default     = false
 }
 
+variable "report_readers" {
+  description = "Members (\"serviceAccount:grafana@P.iam.gserviceaccount.com\", \"group:sre@example.com\") who read the dashboards and the report: roles/bigquery.dataViewer on the dataset and roles/bigquery.jobUser on the project."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.report_readers : can(regex("^(serviceAccount|user|group|domain|principal|principalSet):", m))])
+    error_message = "report_readers must be IAM members such as serviceAccount:grafana@my-project.iam.gserviceaccount.com."
+  }
+}
+
 variable "archive_external_table_log_ids" {
   description = "Log IDs (directory names under {archive_prefix}/ in the archive, e.g. \"requests\", \"stdout\") that get a BigQuery external table with hive partitions dt (DATE) and hour (INTEGER). Empty: no external table."
   type        = list(string)
