@@ -78,7 +78,7 @@ def duration_seconds(value: Any) -> float | None:
         seconds, nanos = value.get("seconds", 0), value.get("nanos", 0)
         try:
             return float(int(seconds)) + int(nanos) / 1e9
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: more seconds than a float holds
             return None
     return None
 
