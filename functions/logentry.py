@@ -34,8 +34,6 @@ _LOGENTRY_KEYS = frozenset(
     )
 )
 
-UNKNOWN_LOG_ID = "_unknown"
-
 _TEXT_FORMATS = (combined.parse, envoy.parse)
 
 
