@@ -126,7 +126,7 @@ def _functions_accept(function: str, variables: dict[str, Any]) -> bool:
 
 
 def test_terraform_refuses_exactly_the_budgets_the_functions_refuse(root: Module) -> None:
-    grid = {
+    grid: dict[str, list[Any]] = {
         "write_budget_seconds": [5, 30, 58, 120],
         "ingest_batch_wait_ms": [0, 20, 1000],
         "ingest_write_archive": [False, True],
