@@ -44,6 +44,7 @@ bench: venv
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/sinks.py
 	$(BIN)/python bench/micro_batching.py
+	$(BIN)/python bench/logs.py
 
 demo: venv
 	$(BIN)/python -m local.demo
