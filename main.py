@@ -11,6 +11,7 @@ the README), or run locally: `functions-framework --target ingest` / `--target d
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 import flask
@@ -20,11 +21,18 @@ from sinks import drain as pull_loop
 from sinks import ingest as ingest_handler
 from sinks.runtime import Runtime
 
+_lock = threading.Lock()  # concurrent first requests must not build two
+
 
 @functools.cache
+def _build() -> Runtime:
+    return Runtime.from_env()
+
+
 def runtime() -> Runtime:
     """The one Runtime of this process (tests replace this function to inject their own)."""
-    return Runtime.from_env()
+    with _lock:
+        return _build()
 
 
 @functions_framework.http
