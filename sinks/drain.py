@@ -42,6 +42,8 @@ class PullSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PullJob:
+    """Where a pull-based entry point pulls, how it delivers a batch, and its limits."""
+
     source: PullSource
     deliver: Deliver
     batch_size: int

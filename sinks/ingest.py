@@ -42,6 +42,7 @@ log = logging.getLogger(f"{logs.LOGGER}.ingest")
 
 
 def handle(method: str, body: bytes, headers: Mapping[str, str], runtime: Runtime) -> tuple[int, dict[str, Any]]:
+    """One delivery -> (HTTP status, JSON body), stored before a 200 (see the module docstring)."""
     started = runtime.clock()
     if method != "POST":
         return 405, {"error": f"{method} is not a delivery: Pub/Sub and Eventarc POST"}
