@@ -50,6 +50,7 @@ bench: venv
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/forward.py
 	$(BIN)/python bench/user_agent.py
+	$(BIN)/python bench/logs.py
 
 beam-venv: venv
 	$(BIN)/python -m local.beam_env

@@ -25,6 +25,7 @@ NOT_JSON = "not_json"
 NOT_LOGENTRY = "not_logentry"
 BAD_FIELD = "bad_field"
 BQ_REJECTED = "bq_rejected"
+INTERNAL_ERROR = "internal_error"  # a bug met while processing this message: contained, never fatal
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,8 @@ class Outcome:
 
     `row` is the `http_requests` row for `http`, the `errors` row for `error`, and None
     for `other`. `payload` is the decoded message data, archived byte for byte; `log_id`
-    and `event_time` (RFC 3339 UTC) choose its archive partition and are None for
-    errors, which the archive files under `_errors/`.
+    (None when the entry has no logName) and `event_time` (RFC 3339 UTC) choose its archive
+    partition; both are None for errors, which the archive files under `_errors/`.
     """
 
     kind: Kind
