@@ -10,13 +10,13 @@ help:
 	@echo "make up        start the local pipeline and keep it running (Ctrl-C stops it)"
 	@echo "make publish FILE=access.log   publish your own log lines to the pipeline started by make up"
 	@echo "make test      install what is missing, then lint, type-check, check Terraform and run every test"
-	@echo "make schemas   regenerate terraform/schemas/*.json and terraform/sql/*.sql from functions/schema.py and views.py"
+	@echo "make schemas   regenerate terraform/schemas/*.json, terraform/sql/*.sql and the Grafana dashboard from functions/schema.py, views.py and report/panels.py"
 	@echo "make bench     run the benchmarks in bench/"
 	@echo "make beam-venv install the Beam replay pipeline's own venv in .tools/beam (beam/requirements-beam.txt)"
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-report.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -40,6 +40,7 @@ pytest: venv
 
 schemas: venv
 	$(BIN)/python -m functions schemas
+	$(BIN)/python -m report.grafana
 
 bench: venv
 	$(BIN)/python bench/parse.py
@@ -49,6 +50,8 @@ bench: venv
 	$(BIN)/python bench/micro_batching.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/forward.py
+	$(BIN)/python bench/user_agent.py
+	$(BIN)/python bench/logs.py
 
 beam-venv: venv
 	$(BIN)/python -m local.beam_env

@@ -78,7 +78,9 @@ def main() -> None:
         for workers in CONCURRENCY:
             print(f"{workers} requests in flight:")
             direct = run("direct", lambda o: counted([o]), counted, n, first, workers)
-            batched = run("batched", lambda o: batcher.submit(o, timeout=60), counted, n, first + n, workers)
+            batched = run(
+                "batched", lambda o: batcher.submit(o, deadline=time.monotonic() + 60), counted, n, first + n, workers
+            )
             first += 2 * n
             print(f"  batched/direct: {batched / direct:.2f}x")
 

@@ -46,10 +46,13 @@ DRAIN_MEMORY="${DRAIN_MEMORY:-1Gi}"
 DRAIN_MAX_INSTANCES="${DRAIN_MAX_INSTANCES:-1}"
 DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-300s}"
 DRAIN_BATCH_SIZE="${DRAIN_BATCH_SIZE:-1000}"
-DRAIN_BUDGET_SECONDS="${DRAIN_BUDGET_SECONDS:-240}"
+DRAIN_BUDGET_SECONDS="${DRAIN_BUDGET_SECONDS:-200}"    # + one last batch must fit in DRAIN_TIMEOUT
 DRAIN_WRITE_BIGQUERY="${DRAIN_WRITE_BIGQUERY:-false}"    # drain also writes BigQuery rows
 INGEST_WRITE_ARCHIVE="${INGEST_WRITE_ARCHIVE:-false}"    # ingest also archives (one object per message)
 INGEST_BATCH_WAIT_MS="${INGEST_BATCH_WAIT_MS:-20}"       # concurrent ingest requests share one append; 0 = off
+WRITE_BUDGET_SECONDS="${WRITE_BUDGET_SECONDS:-30}"       # retry time of one write, within the timeouts
+MAX_MESSAGE_BYTES="${MAX_MESSAGE_BYTES:-10485760}"       # larger messages become too_large error rows
+LOG_LEVEL="${LOG_LEVEL:-INFO}"                           # DEBUG adds one log line per message
 DRAIN_SCHEDULE="${DRAIN_SCHEDULE:-*/5 * * * *}"
 TIME_ZONE="${TIME_ZONE:-Etc/UTC}"
 # Forwarding to syslog (Papertrail...): off unless FORWARD_DESTINATION or FORWARD_DESTINATION_SECRET is set.
@@ -63,6 +66,7 @@ FORWARD_MAX_MESSAGE_BYTES="${FORWARD_MAX_MESSAGE_BYTES:-100000}"
 FORWARD_BATCH_SIZE="${FORWARD_BATCH_SIZE:-1000}"
 FORWARD_BUDGET_SECONDS="${FORWARD_BUDGET_SECONDS:-50}"
 FORWARD_LINGER_SECONDS="${FORWARD_LINGER_SECONDS:-0}"
+FORWARD_SEND_TIMEOUT_SECONDS="${FORWARD_SEND_TIMEOUT_SECONDS:-10}"  # connect, handshake, write, receiver's TCP ack
 FORWARD_SCHEDULE="${FORWARD_SCHEDULE:-* * * * *}"
 FORWARD_MEMORY="${FORWARD_MEMORY:-512Mi}"
 FORWARD_TIMEOUT="${FORWARD_TIMEOUT:-90s}"
@@ -173,10 +177,14 @@ exists bq --project_id="$PROJECT_ID" show --dataset "${PROJECT_ID}:${DATASET}" |
     --description="HTTP request logs exported by logexport" "${PROJECT_ID}:${DATASET}"
 # --time_partitioning_*: DAY partitions on the event time; --clustering_fields: the
 # columns most queries filter on.
-exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}" ||
+# An existing table gets the schema's new columns (additions only; BigQuery refuses others).
+if exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}"; then
+  run bq --project_id="$PROJECT_ID" update "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}" terraform/schemas/http_requests.json
+else
   run bq --project_id="$PROJECT_ID" mk --table --schema=terraform/schemas/http_requests.json \
     --time_partitioning_type=DAY --time_partitioning_field=timestamp \
     --clustering_fields="$CLUSTERING_FIELDS" "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}"
+fi
 exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${ERRORS_TABLE}" ||
   run bq --project_id="$PROJECT_ID" mk --table --schema=terraform/schemas/errors.json \
     --time_partitioning_type=DAY --time_partitioning_field=error_timestamp \
@@ -187,6 +195,14 @@ DEDUP_SQL=${DEDUP_SQL//'${requests_table}'/${PROJECT_ID}.${DATASET}.${REQUESTS_T
 exists bq --project_id="$PROJECT_ID" show "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup" ||
   run bq --project_id="$PROJECT_ID" mk --use_legacy_sql=false --view="$DEDUP_SQL" \
     "${PROJECT_ID}:${DATASET}.${REQUESTS_TABLE}_dedup"
+# The report's table functions (terraform/sql/report/*.sql, as Terraform's report.tf fills
+# them), created or replaced on every run: one line each, comment lines dropped.
+for sql in terraform/sql/report/*.sql; do
+  body=$(sed -e '/^[[:space:]]*--/d' -e "s/\${project}/${PROJECT_ID}/g" -e "s/\${dataset}/${DATASET}/g" \
+    -e "s/\${requests_view}/${REQUESTS_TABLE}_dedup/g" -e "s/\${errors_table}/${ERRORS_TABLE}/g" "$sql" | tr -s '\n ' ' ')
+  run bq --project_id="$PROJECT_ID" query --use_legacy_sql=false --nouse_cache \
+    "CREATE OR REPLACE TABLE FUNCTION \`${PROJECT_ID}.${DATASET}.$(basename "$sql" .sql)\`(since TIMESTAMP, until TIMESTAMP) AS ${body}"
+done
 # Dataset-level grants only: dataEditor carries bigquery.tables.updateData, all that the
 # Storage Write API and insertAll need. (Older bq versions cannot bind on a dataset: add the
 # accounts as "BigQuery Data Editor" in the dataset's Sharing > Permissions page instead.)
@@ -224,10 +240,30 @@ done
 ENV_COMMON="GOOGLE_CLOUD_PROJECT=${PROJECT_ID},BIGQUERY_DATASET=${DATASET},BIGQUERY_TABLE=${REQUESTS_TABLE}"
 ENV_COMMON+=",BIGQUERY_ERROR_TABLE=${ERRORS_TABLE},BIGQUERY_WRITE_METHOD=${BIGQUERY_WRITE_METHOD}"
 ENV_COMMON+=",ARCHIVE_BUCKET=${ARCHIVE_BUCKET},ARCHIVE_PREFIX=${ARCHIVE_PREFIX}"
+ENV_COMMON+=",WRITE_BUDGET_SECONDS=${WRITE_BUDGET_SECONDS},MAX_MESSAGE_BYTES=${MAX_MESSAGE_BYTES}"
+ENV_COMMON+=",ACK_DEADLINE_SECONDS=${ACK_DEADLINE},LOG_LEVEL=${LOG_LEVEL}"
 ENV_INGEST="${ENV_COMMON},INGEST_WRITE_ARCHIVE=${INGEST_WRITE_ARCHIVE},INGEST_BATCH_WAIT_MS=${INGEST_BATCH_WAIT_MS}"
+ENV_INGEST+=",INGEST_TIMEOUT_SECONDS=${INGEST_TIMEOUT%s}"
 ENV_DRAIN="${ENV_COMMON},DRAIN_SUBSCRIPTION=projects/${PROJECT_ID}/subscriptions/${DRAIN}"
 ENV_DRAIN+=",DRAIN_BATCH_SIZE=${DRAIN_BATCH_SIZE},DRAIN_BUDGET_SECONDS=${DRAIN_BUDGET_SECONDS}"
-ENV_DRAIN+=",DRAIN_WRITE_BIGQUERY=${DRAIN_WRITE_BIGQUERY}"
+ENV_DRAIN+=",DRAIN_WRITE_BIGQUERY=${DRAIN_WRITE_BIGQUERY},DRAIN_TIMEOUT_SECONDS=${DRAIN_TIMEOUT%s}"
+
+# The functions refuse settings whose budgets cannot nest (write budget vs timeout vs ack
+# deadline); check them here with the same code (functions/config.py), before anything is deployed.
+check_settings() {  # ENV CHECK
+  if ! command -v python3 >/dev/null; then
+    echo "warning: python3 not found: settings not checked before deploying" >&2
+    return 0
+  fi
+  PYTHONPATH=. python3 -c 'import sys
+from functions.config import ConfigError, Settings
+try:
+    getattr(Settings.from_env(dict(p.split("=", 1) for p in sys.argv[1].split(","))), sys.argv[2])()
+except ConfigError as error:
+    sys.exit(f"error: {error}")' "$1" "$2"
+}
+check_settings "$ENV_INGEST" check_ingest
+check_settings "$ENV_DRAIN" check_drain
 
 # Flags shared by both deployments:
 #   --gen2                      Cloud Functions 2nd gen (runs on Cloud Run)
@@ -414,6 +450,7 @@ if [[ -n $FORWARD_DESTINATION || -n $FORWARD_DESTINATION_SECRET ]]; then
   ENV_FORWARD+=",FORWARD_FRAMING=${FORWARD_FRAMING},FORWARD_FACILITY=${FORWARD_FACILITY}"
   ENV_FORWARD+=",FORWARD_MAX_MESSAGE_BYTES=${FORWARD_MAX_MESSAGE_BYTES},FORWARD_BATCH_SIZE=${FORWARD_BATCH_SIZE}"
   ENV_FORWARD+=",FORWARD_BUDGET_SECONDS=${FORWARD_BUDGET_SECONDS},FORWARD_LINGER_SECONDS=${FORWARD_LINGER_SECONDS}"
+  ENV_FORWARD+=",FORWARD_SEND_TIMEOUT_SECONDS=${FORWARD_SEND_TIMEOUT_SECONDS},LOG_LEVEL=${LOG_LEVEL}"
   SECRETS="FORWARD_DESTINATION=${SECRET}:latest"
   if [[ -n $FORWARD_CA_SECRET ]]; then
     ENV_FORWARD+=",FORWARD_CA_FILE=/etc/logexport/forward-ca/ca.pem"

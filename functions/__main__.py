@@ -1,6 +1,6 @@
-"""Command line: `python -m functions parse` to try logs before deploying, `python -m functions
-syslog` to see what `forward` would send, `replay`/`redrive` to re-derive rows and return dead
-letters, and `python -m functions schemas` to regenerate the files Terraform reads."""
+"""Command line: `python -m functions parse` to try logs before deploying, `syslog` to see what
+`forward` would send, `replay`/`redrive` to re-derive rows and return dead letters, `report` to
+write the traffic report (report/cli.py), and `schemas` to regenerate the files Terraform reads."""
 
 from __future__ import annotations
 
@@ -35,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("replay", help="re-derive whole days of BigQuery rows from the archive (--help: options)")
     commands.add_parser("redrive", help="move dead-lettered messages back to a topic (--help: options)")
     syslog_cli.add_parser(commands)
+    from report import cli as report_cli  # noqa: PLC0415  # argparse only; the report's imports are lazy
+
+    report_cli.add_arguments(commands.add_parser("report", help="write the traffic of a time range as an HTML page"))
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return report_cli.run(args)
     if args.command == "syslog":
         return syslog_cli.run(args)
     if args.command == "schemas":

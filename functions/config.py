@@ -18,6 +18,15 @@ from functions import syslog
 WriteMethod = Literal["storage_write", "insert_all"]
 
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # Pub/Sub's own limit for one message
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# The time model that makes the budgets nest (terraform/locals.tf holds the same numbers, and a
+# test keeps them equal). A write retries within WRITE_BUDGET_SECONDS and may end up to one
+# minimum attempt timeout later (sinks/retry.py); a pull and an ack are single bounded calls.
+WRITE_OVERRUN_SECONDS = 0.5
+PULL_TIMEOUT_SECONDS = 10.0
+ACK_TIMEOUT_SECONDS = 5.0
+RESPONSE_MARGIN_SECONDS = 2.0  # parsing, logging and answering, after the last write
 
 
 class ConfigError(ValueError):
@@ -50,9 +59,13 @@ class Settings:
     ingest_write_archive: bool = False
     ingest_batch_wait_ms: int = 20
     drain_batch_size: int = 1000
-    drain_budget_seconds: float = 240.0
+    drain_budget_seconds: float = 200.0
     write_budget_seconds: float = 30.0
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    ingest_timeout_seconds: float = 60.0
+    drain_timeout_seconds: float = 300.0
+    ack_deadline_seconds: float = 120.0
+    log_level: str = "INFO"
     forward_subscription: str | None = None
     forward_destination: SyslogDestination | None = field(default=None, repr=False)  # a secret
     forward_ca_file: str | None = None
@@ -62,7 +75,7 @@ class Settings:
     forward_batch_size: int = 1000
     forward_budget_seconds: float = 50.0
     forward_linger_seconds: float = 0.0
-    forward_timeout_seconds: float = 10.0
+    forward_send_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,8 +102,67 @@ class Settings:
             drain_budget_seconds=_float(env, "DRAIN_BUDGET_SECONDS", cls.drain_budget_seconds),
             write_budget_seconds=_float(env, "WRITE_BUDGET_SECONDS", cls.write_budget_seconds),
             max_message_bytes=_int(env, "MAX_MESSAGE_BYTES", cls.max_message_bytes, 1, 64 * 1024 * 1024),
+            ingest_timeout_seconds=_float(env, "INGEST_TIMEOUT_SECONDS", cls.ingest_timeout_seconds),
+            drain_timeout_seconds=_float(env, "DRAIN_TIMEOUT_SECONDS", cls.drain_timeout_seconds),
+            ack_deadline_seconds=_float(env, "ACK_DEADLINE_SECONDS", cls.ack_deadline_seconds),
+            log_level=_choice(env, "LOG_LEVEL", cls.log_level, LOG_LEVELS),
             **_forward_fields(env, cls),
         )
+
+    # -- budgets that nest ---------------------------------------------------------------------
+    def ingest_worst_seconds(self) -> float:
+        """The longest an `ingest` request takes: the micro-batch wait, then its writes (the
+        archive first when INGEST_WRITE_ARCHIVE, then BigQuery), each within its budget."""
+        writes = 2 if self.ingest_write_archive else 1
+        return self.ingest_batch_wait_ms / 1000 + writes * (self.write_budget_seconds + WRITE_OVERRUN_SECONDS)
+
+    def ingest_deadline_seconds(self) -> float:
+        """How long a request may wait for its store before it answers 503 (Pub/Sub redelivers)."""
+        return self.ingest_timeout_seconds - RESPONSE_MARGIN_SECONDS
+
+    def check_ingest(self) -> None:
+        """Refuses settings under which `ingest` could be cut off by its own timeout (the write
+        goes on, the push fails: a stored row redelivered), or time out after Pub/Sub gave up."""
+        needed = self.ingest_worst_seconds() + RESPONSE_MARGIN_SECONDS
+        if needed > self.ingest_timeout_seconds:
+            raise ConfigError(
+                f"INGEST_TIMEOUT_SECONDS ({self.ingest_timeout_seconds:g}) must be at least {needed:g}: "
+                f"INGEST_BATCH_WAIT_MS ({self.ingest_batch_wait_ms}) + "
+                f"{'2 writes' if self.ingest_write_archive else '1 write'} of WRITE_BUDGET_SECONDS "
+                f"({self.write_budget_seconds:g}) + {WRITE_OVERRUN_SECONDS:g} s each + {RESPONSE_MARGIN_SECONDS:g} s; "
+                "raise the function timeout or lower WRITE_BUDGET_SECONDS"
+            )
+        if self.ingest_timeout_seconds > self.ack_deadline_seconds:
+            raise ConfigError(
+                f"ACK_DEADLINE_SECONDS ({self.ack_deadline_seconds:g}) must be at least INGEST_TIMEOUT_SECONDS "
+                f"({self.ingest_timeout_seconds:g}): Pub/Sub would redeliver pushes still being processed"
+            )
+
+    def drain_store_worst_seconds(self) -> float:
+        """The longest `drain` takes to store one batch: the archive, then BigQuery when asked."""
+        writes = 2 if self.drain_write_bigquery else 1
+        return writes * (self.write_budget_seconds + WRITE_OVERRUN_SECONDS)
+
+    def check_drain(self) -> None:
+        """Refuses settings under which a `drain` run could outlive its timeout (a batch stored,
+        never acked) or hold a batch past its ack deadline (redelivered while being stored)."""
+        cycle = PULL_TIMEOUT_SECONDS + WRITE_OVERRUN_SECONDS + self.drain_store_worst_seconds()
+        cycle += ACK_TIMEOUT_SECONDS + WRITE_OVERRUN_SECONDS
+        needed = self.drain_budget_seconds + cycle + RESPONSE_MARGIN_SECONDS
+        if needed > self.drain_timeout_seconds:
+            raise ConfigError(
+                f"DRAIN_TIMEOUT_SECONDS ({self.drain_timeout_seconds:g}) must be at least {needed:g}: "
+                f"DRAIN_BUDGET_SECONDS ({self.drain_budget_seconds:g}) + one last batch ({cycle:g} s: pull, "
+                f"{'archive and BigQuery' if self.drain_write_bigquery else 'archive'} within WRITE_BUDGET_SECONDS "
+                f"({self.write_budget_seconds:g}), ack) + {RESPONSE_MARGIN_SECONDS:g} s; lower DRAIN_BUDGET_SECONDS"
+            )
+        held = self.drain_store_worst_seconds() + ACK_TIMEOUT_SECONDS + WRITE_OVERRUN_SECONDS + RESPONSE_MARGIN_SECONDS
+        if held > self.ack_deadline_seconds:
+            raise ConfigError(
+                f"ACK_DEADLINE_SECONDS ({self.ack_deadline_seconds:g}) must be at least {held:g}: a pulled batch "
+                f"is stored within WRITE_BUDGET_SECONDS ({self.write_budget_seconds:g}) per write and then acked; "
+                "raise the ack deadline or lower WRITE_BUDGET_SECONDS"
+            )
 
     def syslog_options(self) -> syslog.Options:
         return syslog.Options(self.forward_facility, self.forward_max_message_bytes, self.forward_framing)
@@ -106,7 +178,7 @@ class _ForwardFields(TypedDict):
     forward_batch_size: int
     forward_budget_seconds: float
     forward_linger_seconds: float
-    forward_timeout_seconds: float
+    forward_send_timeout_seconds: float
 
 
 def _forward_fields(env: Mapping[str, str], cls: type[Settings]) -> _ForwardFields:
@@ -128,7 +200,7 @@ def _forward_fields(env: Mapping[str, str], cls: type[Settings]) -> _ForwardFiel
         "forward_batch_size": _int(env, "FORWARD_BATCH_SIZE", cls.forward_batch_size, 1, 1000),
         "forward_budget_seconds": _float(env, "FORWARD_BUDGET_SECONDS", cls.forward_budget_seconds),
         "forward_linger_seconds": _float(env, "FORWARD_LINGER_SECONDS", cls.forward_linger_seconds, zero_ok=True),
-        "forward_timeout_seconds": _float(env, "FORWARD_TIMEOUT_SECONDS", cls.forward_timeout_seconds),
+        "forward_send_timeout_seconds": _float(env, "FORWARD_SEND_TIMEOUT_SECONDS", cls.forward_send_timeout_seconds),
     }
 
 
@@ -181,6 +253,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("false", "0", "no"):
         return False
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().upper()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
 
 
 def _float(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool = False) -> float:

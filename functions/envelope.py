@@ -21,7 +21,15 @@ from functions.message import Message
 
 
 class EnvelopeError(ValueError):
-    """The delivery itself is malformed: there is no Pub/Sub message to read."""
+    """The delivery itself is malformed: there is no Pub/Sub message to read.
+
+    `identity` holds what could still be read of the message (id, publish time, subscription;
+    no data), so that its `bad_envelope` row can be found by message id.
+    """
+
+    def __init__(self, text: str, identity: Message | None = None) -> None:
+        super().__init__(text)
+        self.identity = identity
 
 
 def from_push_body(body: bytes | Mapping[str, Any]) -> Message:
@@ -37,18 +45,29 @@ def from_push_body(body: bytes | Mapping[str, Any]) -> Message:
     message = body.get("message")
     if not isinstance(message, Mapping):
         raise EnvelopeError("push body has no 'message' object")
-    data = message.get("data")
-    if data is not None and not isinstance(data, str):
-        raise EnvelopeError(f"message.data is a JSON {type(data).__name__}, not a base64 string")
     subscription = body.get("subscription")
-    return Message(
-        data=data.encode("ascii", "surrogateescape") if data is not None else None,
+    identity = Message(
+        data=None,
         message_id=_text(message.get("messageId") or message.get("message_id")),
         publish_time=_text(message.get("publishTime") or message.get("publish_time")),
-        attributes=_attributes(message.get("attributes")),
         subscription=subscription if isinstance(subscription, str) else None,
-        data_is_base64=True,
         ordering_key=_text(message.get("orderingKey")),
+    )
+    data = message.get("data")
+    if data is not None and not isinstance(data, str):
+        raise EnvelopeError(f"message.data is a JSON {type(data).__name__}, not a base64 string", identity)
+    attributes = _attributes(message.get("attributes"))
+    if attributes is None:
+        raise EnvelopeError("message.attributes is not an object of strings", identity)
+    return Message(
+        # Text that is not ASCII is no base64 either: kept as UTF-8 for the decoder to refuse.
+        data=data.encode("utf-8", "surrogatepass") if data is not None else None,
+        message_id=identity.message_id,
+        publish_time=identity.publish_time,
+        attributes=attributes,
+        subscription=identity.subscription,
+        data_is_base64=True,
+        ordering_key=identity.ordering_key,
     )
 
 
@@ -83,9 +102,10 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _attributes(value: Any) -> dict[str, str]:
+def _attributes(value: Any) -> dict[str, str] | None:
+    """The attributes, or None when they are not an object of strings."""
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
-        raise EnvelopeError("message.attributes is not an object of strings")
+        return None
     return dict(value)

@@ -100,7 +100,7 @@ def duration_seconds(value: Any) -> float | None:
         whole, nanos = value.get("seconds", 0), value.get("nanos", 0)
         try:
             return seconds(float(int(whole)) + int(nanos) / 1e9)
-        except (TypeError, ValueError, OverflowError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: more seconds than a float holds
             return None
     return None
 

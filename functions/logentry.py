@@ -33,8 +33,6 @@ _LOGENTRY_KEYS = frozenset(
     )
 )
 
-UNKNOWN_LOG_ID = "_unknown"
-
 
 def looks_like_logentry(value: Any) -> bool:
     return isinstance(value, dict) and ("logName" in value or not _LOGENTRY_KEYS.isdisjoint(value))

@@ -25,6 +25,7 @@ NOT_JSON = "not_json"
 NOT_LOGENTRY = "not_logentry"
 BAD_FIELD = "bad_field"
 BQ_REJECTED = "bq_rejected"
+INTERNAL_ERROR = "internal_error"  # a bug met while processing this message: contained, never fatal
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +34,10 @@ class Outcome:
 
     `row` is the `http_requests` row for `http`, the `errors` row for `error`, and None
     for `other`. `payload` is the decoded message data, archived byte for byte; `log_id`
-    and `event_time` choose its archive partition. `event_time` is normalised once, here
-    (functions/timestamps.py): the entry's time, or for errors the publish time (else when
-    the error was recorded); `log_id` is None for errors, which the archive files under `_errors/`.
+    (None when the entry has no logName) and `event_time` choose its archive partition; `log_id`
+    is None for errors, which the archive files under `_errors/`. `event_time` is normalised
+    once, by functions/pipeline.py: the entry's time, or for errors the publish time
+    (else when the error was recorded).
     """
 
     kind: Kind

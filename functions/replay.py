@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 from urllib.parse import unquote
 
 from functions import pipeline
-from functions.logentry import UNKNOWN_LOG_ID
 from functions.message import Message
 from functions.outcome import Kind, Outcome
 
 ERRORS_DIR = "_errors"  # sinks/archive.py files messages that were no LogEntry there
+UNKNOWN_LOG_DIR = "_unknown"  # ...and LogEntries without a logName here (a log id never starts with `_` there)
 # {log_dir}/dt=YYYY-MM-DD/hour=HH/{name}, below the archive prefix (sinks/archive.py).
 _OBJECT_NAME = re.compile(r"([^/]+)/dt=(\d{4}-\d{2}-\d{2})/hour=([01]\d|2[0-3])/[^/]+\Z")
 # A log directory cut to fit Cloud Storage's name limit ends with `~` and 16 hex digits of a hash.
@@ -57,7 +57,9 @@ class ArchiveObject:
     @property
     def log_id(self) -> str | None:
         """The log id its directory names, when the directory was not cut (then the entries say)."""
-        return None if _HASHED_LOG_DIR.match(self.log_dir) else unquote(self.log_dir)
+        if self.log_dir == UNKNOWN_LOG_DIR or _HASHED_LOG_DIR.match(self.log_dir):
+            return None
+        return unquote(self.log_dir)
 
 
 def archive_object(bucket: str, prefix: str, name: str) -> ArchiveObject | None:
@@ -127,7 +129,7 @@ class DayReplay:
     """
 
     day: str
-    log_ids: set[str] = field(default_factory=set)  # UNKNOWN_LOG_ID for entries without logName
+    log_ids: set[str | None] = field(default_factory=set)  # None for entries without logName
     directories: set[str] = field(default_factory=set)  # ArchiveObject.directory of every object read
     objects: int = 0
     entries: int = 0
@@ -139,7 +141,9 @@ class DayReplay:
     def add_object(self, source: ArchiveObject) -> None:
         self.objects += 1
         self.directories.add(source.directory)
-        if source.log_id is not None:
+        if source.log_dir == UNKNOWN_LOG_DIR:
+            self.log_ids.add(None)
+        elif source.log_id is not None:
             self.log_ids.add(source.log_id)
 
     def add(self, outcome: Outcome) -> bool:
@@ -147,7 +151,7 @@ class DayReplay:
         self.entries += 1
         kind: Kind = outcome.kind
         self.by_kind[kind] += 1
-        if outcome.log_id is not None:
+        if outcome.kind != "error":
             self.log_ids.add(outcome.log_id)
         if outcome.reason:
             self.reasons[outcome.reason] += 1
@@ -177,8 +181,8 @@ class DayReplay:
     @property
     def named_log_ids(self) -> list[str]:
         """Replaced log ids as the `log_id` column holds them (entries without logName are NULL there)."""
-        return sorted(i for i in self.log_ids if i != UNKNOWN_LOG_ID)
+        return sorted(i for i in self.log_ids if i is not None)
 
     @property
     def includes_unknown_log(self) -> bool:
-        return UNKNOWN_LOG_ID in self.log_ids
+        return None in self.log_ids

@@ -75,6 +75,10 @@ HTTP_REQUESTS = Table(
         Column("protocol", "STRING", "Protocol, e.g. HTTP/1.1."),
         Column("cache_hit", "BOOL", "Whether the response came from a cache."),
         Column("cache_lookup", "BOOL", "Whether a cache lookup was attempted."),
+        Column("ua_browser", "STRING", "Browser or client family from the user agent (uap-core), e.g. Chrome, curl."),
+        Column("ua_os", "STRING", "Operating system family from the user agent (uap-core), e.g. Android."),
+        Column("ua_device", "STRING", "Device class from the user agent: desktop, mobile, tablet, bot or other."),
+        Column("is_bot", "BOOL", "Automated client: crawler, HTTP library or probe (Crawler-Detect, uap-core)."),
     ),
 )
 

@@ -15,15 +15,19 @@ import collections
 import gzip
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
+from local.emulators import ROOT
 from local.pipeline import BUCKET, LocalPipeline
-from local.sample import story
+from local.sample import SPAN_SECONDS, story
+from report import cli as report_cli
 from sinks.clients import make_bigquery_client, make_storage_client
 
 WAIT_SECONDS = 120.0
+REPORT = ROOT / ".state" / "demo-report.html"
 
 
 def say(text: str) -> None:
@@ -35,7 +39,10 @@ def main() -> int:
     say("== Starting the emulators (Pub/Sub, BigQuery, Cloud Storage), rsyslog and functions-framework ==")
     with LocalPipeline(forward=True) as pipeline:
         say(f"   ingest: {pipeline.servers['ingest'].url}  drain: {pipeline.servers['drain'].url}")
-        items = list(story())
+        # The last hour's traffic, so that the report's range holds it and the error rows
+        # (stamped when they are processed, now).
+        start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(seconds=SPAN_SECONDS)
+        items = list(story(start=start))
         kinds = collections.Counter(item.kind for item in items)
         sources = collections.Counter(item.source for item in items)
         say(f"== Publishing {len(items)} messages to {pipeline.topic} ==")
@@ -63,6 +70,10 @@ def main() -> int:
 
         _report(bigquery, pipeline)
         forwarded = _forward(pipeline, [item.payload for item in items])
+        say("== Writing the traffic report (python -m functions report) ==")
+        until = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        path = report_cli.write(pipeline.settings, start, until, REPORT, install_functions=True)
+        say(f"   open {path.resolve().as_uri()}")
     say(f"== Done in {time.monotonic() - started:.0f}s; everything it started is stopped ==")
     return 0 if summary.get("failure") is None and forwarded.get("failure") is None else 1
 

@@ -337,17 +337,21 @@ class Emulator:
                 raise EmulatorError(f"{self.name}: port(s) {self.ports()} on {LOOPBACK} are in use by another process")
             time.sleep(0.1)
         self._log = self.log_path.open("ab")
-        self._log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} $ {' '.join(self.command())}\n".encode())
-        self._log.flush()
-        self._process = subprocess.Popen(
-            self.command(),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=self.process_env(),
-            cwd=self.state_dir,
-            start_new_session=True,  # its own process group: Ctrl-C in a terminal does not reach it
-        )
+        try:
+            self._log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} $ {' '.join(self.command())}\n".encode())
+            self._log.flush()
+            self._process = subprocess.Popen(
+                self.command(),
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.process_env(),
+                cwd=self.state_dir,
+                start_new_session=True,  # its own process group: Ctrl-C in a terminal does not reach it
+            )
+        except BaseException:
+            self._close()  # a failed spawn must not leak the log's file handle
+            raise
 
     def wait_ready(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         deadline = time.monotonic() + timeout
@@ -378,6 +382,7 @@ class Emulator:
         """
         process = self._process
         if process is None:
+            self._close()
             return
         if process.poll() is None:
             self._signal_group(signal.SIGTERM)

@@ -50,6 +50,17 @@ BUCKET = "logexport-archive"
 UP_ENV_FILE = INSTALL_DIR / "run" / "up.json"  # where `make up` tells `make publish` how to reach it
 MAX_DELIVERY_ATTEMPTS = 5
 ACK_DEADLINE_SECONDS = 20
+# Timeouts and budgets short enough for faults to show within a test run, nested as the
+# functions require (tests/functions/test_config.py checks); per-message log lines on, because
+# the harness reads ingest's outcomes from them.
+FUNCTION_SETTINGS = {
+    "WRITE_BUDGET_SECONDS": "10",
+    "DRAIN_BUDGET_SECONDS": "60",
+    "INGEST_TIMEOUT_SECONDS": "15",
+    "DRAIN_TIMEOUT_SECONDS": "180",
+    "ACK_DEADLINE_SECONDS": str(ACK_DEADLINE_SECONDS),
+    "LOG_LEVEL": "DEBUG",
+}
 
 
 class FunctionServer:
@@ -141,8 +152,7 @@ class LocalPipeline:
             "ARCHIVE_BUCKET": BUCKET,
             "ARCHIVE_PREFIX": "logs",
             "DRAIN_SUBSCRIPTION": f"projects/{project}/subscriptions/{DRAIN_SUBSCRIPTION}",
-            "WRITE_BUDGET_SECONDS": "10",
-            "DRAIN_BUDGET_SECONDS": "60",
+            **FUNCTION_SETTINGS,
             **self._forward_env(project),
         }
 
@@ -152,7 +162,7 @@ class LocalPipeline:
         return {
             "FORWARD_SUBSCRIPTION": f"projects/{project}/subscriptions/{FORWARD_SUBSCRIPTION}",
             "FORWARD_BUDGET_SECONDS": "60",
-            "FORWARD_TIMEOUT_SECONDS": "5",
+            "FORWARD_SEND_TIMEOUT_SECONDS": "5",
             **self.receiver.env(),
         }
 
@@ -174,7 +184,7 @@ class LocalPipeline:
             make_storage_client(self.settings).create_bucket(BUCKET)
             server_env = {**env, **self.server_env}
             self.servers = {
-                "ingest": FunctionServer("ingest", "cloudevent", server_env, self.state_dir),
+                "ingest": FunctionServer("ingest", "http", server_env, self.state_dir),
                 "drain": FunctionServer("drain", "http", server_env, self.state_dir),
             }
             if self.receiver is not None:

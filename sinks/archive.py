@@ -3,16 +3,20 @@
 Layout (Hive-style partitions, for BigQuery external tables and Spark):
 
     {prefix}/{log_id}/dt=YYYY-MM-DD/hour=HH/{name}.ndjson.gz    one raw LogEntry JSON per line
+    {prefix}/_unknown/dt=YYYY-MM-DD/hour=HH/{name}.ndjson.gz    LogEntries without a logName
     {prefix}/_errors/dt=YYYY-MM-DD/hour=HH/{name}.ndjson.gz     messages with no LogEntry to file
 
 - `log_id` is percent-encoded as one path segment ("cloudaudit.googleapis.com/activity" becomes
   "cloudaudit.googleapis.com%2Factivity", as in the LogEntry's own logName), so every object sits at
   the same depth and the partition keys are always the next two segments. A segment over
-  MAX_LOG_DIR_BYTES is cut and suffixed with a hash of the log id.
+  MAX_LOG_DIR_BYTES is cut and suffixed with a hash of the log id. Directories starting with `_` are
+  the archive's own: a log id's leading `_` is written `%5F` (a log named `_errors` is filed under
+  `%5Ferrors`), so no entry can land among the error records.
 - `dt`/`hour` are the outcome's event time (UTC): the entry's, or for `_errors/` the publish time.
 - `name` is the first 32 hex digits of the SHA-256 of the group's sorted message ids, with
-  `-NNN` part numbers when a group is split at `max_object_bytes`: a redelivered batch maps to
-  the same names, and `if_generation_match=0` makes the second write a 412, counted as present.
+  `-NNN` part numbers when a group is split at `max_object_bytes`. Lines are in message-id order,
+  so a redelivered batch, in any order, maps to the same names with the same contents, and
+  `if_generation_match=0` makes the second write a 412, counted as present.
 - A LogEntry line is the message data byte for byte. Raw CR/LF bytes (only ever whitespace between
   JSON tokens) become spaces so each entry stays one line.
 - `_errors/` lines are {"message_id", "publish_time", "attributes", "reason", "detail", "data_b64"}:
@@ -38,7 +42,7 @@ from google.cloud import storage  # type: ignore[attr-defined]  # untyped packag
 from functions import timestamps
 from functions.config import ConfigError, Settings
 from functions.outcome import Outcome
-from functions.replay import ERRORS_DIR
+from functions.replay import ERRORS_DIR, UNKNOWN_LOG_DIR
 from sinks import retry
 from sinks.clients import make_storage_client
 
@@ -115,7 +119,7 @@ def plan(outcomes: Sequence[Outcome], prefix: str, max_object_bytes: int) -> lis
     for directory in sorted(groups):
         lines = groups[directory]
         digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:32]
-        parts = _split(list(lines.values()), max_object_bytes)
+        parts = _split([lines[key] for key in sorted(lines)], max_object_bytes)
         base = f"{prefix}/{directory}" if prefix else directory
         for number, part in enumerate(parts):
             suffix = f"-{number:03d}" if len(parts) > 1 else ""
@@ -133,11 +137,12 @@ def compress(lines: list[bytes]) -> tuple[int, bytes]:
 
 def _place(outcome: Outcome) -> tuple[str, bytes]:
     """The partition directory (below the prefix) and the NDJSON line for one outcome."""
-    when = outcome.event_time or timestamps.now()  # normalised by functions/pipeline.py
-    if outcome.kind != "error" and outcome.log_id:
+    when = outcome.event_time or timestamps.now()  # normalised once, by functions/pipeline.py
+    if outcome.kind != "error":
         line = _one_line(outcome.payload)
         if line is not None:
-            return f"{log_dir(outcome.log_id)}/{_partition(when)}", line
+            directory = log_dir(outcome.log_id) if outcome.log_id else UNKNOWN_LOG_DIR
+            return f"{directory}/{_partition(when)}", line
     return f"{ERRORS_DIR}/{_partition(when)}", _error_record(outcome)
 
 
@@ -147,6 +152,8 @@ def log_dir(log_id: str) -> str:
     past Cloud Storage's 1,024-byte object names; such a name would fail every write and take
     its whole batch to the dead-letter topic, so long segments are cut and made unique by a hash."""
     segment = quote(log_id, safe="")
+    if segment.startswith("_"):  # reserved for the archive's own directories
+        segment = "%5F" + segment[1:]
     if len(segment) <= MAX_LOG_DIR_BYTES:
         return segment
     return f"{segment[: MAX_LOG_DIR_BYTES - 17]}~{hashlib.sha256(log_id.encode()).hexdigest()[:16]}"

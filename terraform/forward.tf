@@ -26,14 +26,16 @@ locals {
   ))
 
   forward_environment = {
-    GOOGLE_CLOUD_PROJECT      = var.project_id
-    FORWARD_SUBSCRIPTION      = "projects/${var.project_id}/subscriptions/${local.forward_subscription_name}"
-    FORWARD_FRAMING           = var.forward_framing
-    FORWARD_FACILITY          = var.forward_facility
-    FORWARD_MAX_MESSAGE_BYTES = tostring(var.forward_max_message_bytes)
-    FORWARD_BATCH_SIZE        = tostring(var.forward_batch_size)
-    FORWARD_BUDGET_SECONDS    = tostring(var.forward_budget_seconds)
-    FORWARD_LINGER_SECONDS    = tostring(var.forward_linger_seconds)
+    GOOGLE_CLOUD_PROJECT         = var.project_id
+    FORWARD_SUBSCRIPTION         = "projects/${var.project_id}/subscriptions/${local.forward_subscription_name}"
+    FORWARD_FRAMING              = var.forward_framing
+    FORWARD_FACILITY             = var.forward_facility
+    FORWARD_MAX_MESSAGE_BYTES    = tostring(var.forward_max_message_bytes)
+    FORWARD_BATCH_SIZE           = tostring(var.forward_batch_size)
+    FORWARD_BUDGET_SECONDS       = tostring(var.forward_budget_seconds)
+    FORWARD_LINGER_SECONDS       = tostring(var.forward_linger_seconds)
+    FORWARD_SEND_TIMEOUT_SECONDS = tostring(var.forward_send_timeout_seconds)
+    LOG_LEVEL                    = var.log_level
   }
   forward_ca_environment = var.forward_ca_secret == null ? {} : { FORWARD_CA_FILE = "${local.forward_ca_mount}/ca.pem" }
 }

@@ -29,7 +29,7 @@ resource "google_storage_bucket_object" "source" {
   }
 }
 
-# ingest: a CloudEvent function (@functions_framework.cloud_event decides the signature)
+# ingest: an HTTP function that reads our push envelope and Eventarc CloudEvents alike,
 # deployed WITHOUT event_trigger. Our own push subscription invokes it over HTTP, which lets
 # us put a dead-letter policy and retry policy on the subscription.
 resource "google_cloudfunctions2_function" "ingest" {
@@ -70,6 +70,10 @@ resource "google_cloudfunctions2_function" "ingest" {
     precondition {
       condition     = var.ack_deadline_seconds >= var.ingest_timeout_seconds
       error_message = "ack_deadline_seconds must be at least ingest_timeout_seconds, else Pub/Sub redelivers messages that are still being processed."
+    }
+    precondition {
+      condition     = local.ingest_needed_seconds <= var.ingest_timeout_seconds
+      error_message = "ingest_timeout_seconds must be at least ingest_batch_wait_ms + write_budget_seconds (twice with ingest_write_archive) + 0.5 s per write + 2 s, else the function is cut off while its write goes on and Pub/Sub redelivers stored rows. Raise ingest_timeout_seconds or lower write_budget_seconds."
     }
   }
 
@@ -117,8 +121,12 @@ resource "google_cloudfunctions2_function" "drain" {
 
   lifecycle {
     precondition {
-      condition     = var.drain_budget_seconds < var.drain_timeout_seconds
-      error_message = "drain_budget_seconds must be below drain_timeout_seconds, else drain is killed before it returns."
+      condition     = local.drain_needed_seconds <= var.drain_timeout_seconds
+      error_message = "drain_timeout_seconds must be at least drain_budget_seconds + one last batch (10 s pull, write_budget_seconds per write: twice with drain_write_bigquery, 5 s ack, 0.5 s per call) + 2 s, else drain is killed with a batch stored and not acked. Lower drain_budget_seconds."
+    }
+    precondition {
+      condition     = local.drain_held_seconds <= var.ack_deadline_seconds
+      error_message = "ack_deadline_seconds must cover one batch's writes (write_budget_seconds each, + 0.5 s) and its ack (5.5 s) + 2 s, else Pub/Sub redelivers a batch while drain is still storing it."
     }
   }
 

@@ -58,19 +58,49 @@ locals {
     ARCHIVE_PREFIX        = var.archive_prefix
   }
 
-  ingest_environment = merge(local.common_environment, {
-    INGEST_WRITE_ARCHIVE = var.ingest_write_archive ? "true" : "false"
-    INGEST_BATCH_WAIT_MS = tostring(var.ingest_batch_wait_ms)
+  # Budgets and limits both functions read; the timeouts let them check that their budgets nest.
+  runtime_environment = {
+    WRITE_BUDGET_SECONDS = tostring(var.write_budget_seconds)
+    MAX_MESSAGE_BYTES    = tostring(var.max_message_bytes)
+    ACK_DEADLINE_SECONDS = tostring(var.ack_deadline_seconds)
+    LOG_LEVEL            = var.log_level
+  }
+
+  ingest_environment = merge(local.common_environment, local.runtime_environment, {
+    INGEST_WRITE_ARCHIVE   = var.ingest_write_archive ? "true" : "false"
+    INGEST_BATCH_WAIT_MS   = tostring(var.ingest_batch_wait_ms)
+    INGEST_TIMEOUT_SECONDS = tostring(var.ingest_timeout_seconds)
   })
 
   drain_only_environment = {
-    DRAIN_SUBSCRIPTION   = local.drain_subscription_path
-    DRAIN_BATCH_SIZE     = tostring(var.drain_batch_size)
-    DRAIN_BUDGET_SECONDS = tostring(var.drain_budget_seconds)
-    DRAIN_WRITE_BIGQUERY = var.drain_write_bigquery ? "true" : "false"
+    DRAIN_SUBSCRIPTION    = local.drain_subscription_path
+    DRAIN_BATCH_SIZE      = tostring(var.drain_batch_size)
+    DRAIN_BUDGET_SECONDS  = tostring(var.drain_budget_seconds)
+    DRAIN_WRITE_BIGQUERY  = var.drain_write_bigquery ? "true" : "false"
+    DRAIN_TIMEOUT_SECONDS = tostring(var.drain_timeout_seconds)
   }
 
-  drain_environment = merge(local.common_environment, local.drain_only_environment)
+  drain_environment = merge(local.common_environment, local.runtime_environment, local.drain_only_environment)
+
+  # -------------------------------------------------------------------------------------
+  # Budgets that nest: the time model of functions/config.py, whose Settings.check_ingest and
+  # check_drain refuse the same orderings at run time (tests/terraform keeps the numbers equal).
+  # A write may end one minimum attempt timeout after its budget; a pull and an ack are bounded
+  # calls; the margin is for parsing, logging and answering.
+  # -------------------------------------------------------------------------------------
+
+  write_overrun_seconds   = 0.5
+  pull_timeout_seconds    = 10
+  ack_timeout_seconds     = 5
+  response_margin_seconds = 2
+
+  ingest_needed_seconds = (var.ingest_batch_wait_ms / 1000 + (var.ingest_write_archive ? 2 : 1) *
+  (var.write_budget_seconds + local.write_overrun_seconds) + local.response_margin_seconds)
+  drain_store_seconds = (var.drain_write_bigquery ? 2 : 1) * (var.write_budget_seconds + local.write_overrun_seconds)
+  drain_needed_seconds = (var.drain_budget_seconds + local.pull_timeout_seconds + local.write_overrun_seconds +
+  local.drain_store_seconds + local.ack_timeout_seconds + local.write_overrun_seconds + local.response_margin_seconds)
+  drain_held_seconds = (local.drain_store_seconds + local.ack_timeout_seconds + local.write_overrun_seconds +
+  local.response_margin_seconds)
 
   # -------------------------------------------------------------------------------------
   # Function source: only what the functions import

@@ -151,3 +151,8 @@ output "forward_function_uri" {
   description = "URL of the forward function (Cloud Scheduler target). Null when forwarding is off."
   value       = one([for f in google_cloudfunctions2_function.forward : f.service_config[0].uri])
 }
+
+output "report_functions" {
+  description = "The report's table functions, fn(since TIMESTAMP, until TIMESTAMP), by name."
+  value       = { for name, routine in google_bigquery_routine.report : name => "${routine.project}.${routine.dataset_id}.${routine.routine_id}" }
+}

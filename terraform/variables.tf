@@ -345,6 +345,17 @@ variable "dataset_delete_contents_on_destroy" {
   default     = false
 }
 
+variable "report_readers" {
+  description = "Members (\"serviceAccount:grafana@P.iam.gserviceaccount.com\", \"group:sre@example.com\") who read the dashboards and the report: roles/bigquery.dataViewer on the dataset and roles/bigquery.jobUser on the project."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.report_readers : can(regex("^(serviceAccount|user|group|domain|principal|principalSet):", m))])
+    error_message = "report_readers must be IAM members such as serviceAccount:grafana@my-project.iam.gserviceaccount.com."
+  }
+}
+
 variable "archive_external_table_log_ids" {
   description = "Log IDs (directory names under {archive_prefix}/ in the archive, e.g. \"requests\", \"stdout\") that get a BigQuery external table with hive partitions dt (DATE) and hour (INTEGER). Empty: no external table."
   type        = list(string)
@@ -644,9 +655,9 @@ variable "drain_batch_size" {
 }
 
 variable "drain_budget_seconds" {
-  description = "Seconds a drain run keeps pulling before it returns (DRAIN_BUDGET_SECONDS)."
+  description = "Seconds a drain run keeps pulling before it returns (DRAIN_BUDGET_SECONDS). With one last batch after it, it must fit in drain_timeout_seconds (checked at plan time)."
   type        = number
-  default     = 240
+  default     = 200
 
   validation {
     condition     = var.drain_budget_seconds > 0
@@ -831,6 +842,17 @@ variable "forward_timeout_seconds" {
   }
 }
 
+variable "forward_send_timeout_seconds" {
+  description = "Connect, TLS handshake and write timeout of forward's syslog connection, and the longest wait for the receiver's TCP acknowledgement (FORWARD_SEND_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.forward_send_timeout_seconds > 0 && var.forward_send_timeout_seconds <= 60
+    error_message = "forward_send_timeout_seconds must be between 0 (exclusive) and 60."
+  }
+}
+
 variable "forward_memory" {
   description = "Memory of the forward instance."
   type        = string
@@ -839,5 +861,38 @@ variable "forward_memory" {
   validation {
     condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.forward_memory))
     error_message = "forward_memory must look like 512M or 1Gi."
+  }
+}
+
+variable "write_budget_seconds" {
+  description = "How long one write to BigQuery or Cloud Storage retries transient failures before the function fails the delivery so Pub/Sub redelivers (WRITE_BUDGET_SECONDS). Must fit in the function timeouts and the ack deadline (checked at plan time)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.write_budget_seconds > 0 && var.write_budget_seconds <= 540
+    error_message = "write_budget_seconds must be between 0 (exclusive) and 540."
+  }
+}
+
+variable "max_message_bytes" {
+  description = "Messages larger than this become too_large error rows (MAX_MESSAGE_BYTES). Pub/Sub's own limit is 10 MiB."
+  type        = number
+  default     = 10485760
+
+  validation {
+    condition     = var.max_message_bytes >= 1 && var.max_message_bytes <= 67108864 && floor(var.max_message_bytes) == var.max_message_bytes
+    error_message = "max_message_bytes must be a whole number of bytes between 1 and 67108864 (64 MiB)."
+  }
+}
+
+variable "log_level" {
+  description = "Level of the functions' own log lines (LOG_LEVEL): INFO writes one summary per drain run and per ingest instance and minute, plus one line per failed delivery; DEBUG adds one line per message (billed by Cloud Logging at volume)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
   }
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from functions import __main__ as cli
+from functions import logentry
 from functions.schema import TABLES, write_schema_files
 from local import entries as fx
 
@@ -119,3 +122,42 @@ def test_terraform_schema_files_are_fresh(tmp_path: Path) -> None:
     for path in written:
         committed = ROOT / "terraform" / "schemas" / path.name
         assert committed.read_text() == path.read_text(), f"{committed} is stale: run `make schemas`"
+
+
+def test_hostile_lines_each_give_one_strict_json_outcome_and_no_traceback() -> None:
+    poison = fx.variant(fx.load_balancer(), httpRequest={"requestUrl": "/", "status": 200,
+                                                          "latency": {"seconds": "9" * 400}})  # fmt: skip
+    lines = [
+        fx.data(poison),
+        fx.data(
+            fx.variant(fx.load_balancer(), httpRequest={"requestUrl": "/", "status": 200, "latency": "9" * 400 + "s"})
+        ),
+        fx.data(fx.variant(fx.load_balancer(), httpRequest={"requestUrl": "/", "status": "-9999999999999999999"})),
+        b'{"logName": [], "resource": "x", "httpRequest": [1]}',
+        "é".encode(),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "functions", "parse"], input=b"\n".join(lines) + b"\n", capture_output=True, cwd=ROOT,
+        check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert len(done.stdout.splitlines()) == len(lines)
+    for line in done.stdout.splitlines():
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} is not strict JSON"))
+
+
+def test_parse_never_prints_a_traceback_even_when_a_parser_raises(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """A parser bug (forced here: no input is known to raise any more) gives an internal_error line."""
+
+    def boom(entry: object) -> None:
+        raise ValueError("a parser bug")
+
+    monkeypatch.setattr(logentry, "find_request", boom)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(fx.NGINX_COMBINED.encode() + b"\n")))
+    assert cli.main(["parse", "--lines"]) == 0
+    captured = capsysbinary.readouterr()
+    (line,) = captured.out.splitlines()
+    assert json.loads(line)["reason"] == "internal_error"
+    assert b"Traceback" not in captured.err

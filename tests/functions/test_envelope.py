@@ -73,3 +73,34 @@ def test_pulled_message_as_the_client_returns_it() -> None:
         subscription="projects/p/subscriptions/drain", data_is_base64=False,
     )  # fmt: skip
     assert from_pulled(pubsub_v1.types.PubsubMessage(data=b"x"), None).publish_time is None
+
+
+def test_non_ascii_data_is_kept_for_the_decoder_to_refuse() -> None:
+    """`"data": "é"` is no base64: the decoder's `bad_base64`, not an exception here."""
+    message = from_push_body({"message": {"data": "é", "messageId": "7"}})
+    assert (message.data, message.message_id) == ("é".encode(), "7")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"message": {"messageId": "m-1", "publishTime": "2026-11-20T09:15:03Z", "data": ["not", "text"]}},
+     {"message": {"messageId": "m-1", "publishTime": "2026-11-20T09:15:03Z", "data": "", "attributes": ["a"]}},
+     {"message": {"messageId": "m-1", "publishTime": "2026-11-20T09:15:03Z", "attributes": {"k": {"v": 1}}}}],
+)  # fmt: skip
+def test_a_malformed_message_keeps_the_identity_that_could_be_read(body: dict[str, object]) -> None:
+    with pytest.raises(EnvelopeError) as raised:
+        from_push_body({**body, "subscription": "projects/p/subscriptions/s"})
+    identity = raised.value.identity
+    assert identity is not None
+    assert (identity.message_id, identity.publish_time) == ("m-1", "2026-11-20T09:15:03Z")
+    assert identity.subscription == "projects/p/subscriptions/s"
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b"\xff", {"message": ["m-1"]}, {"message": {"messageId": ["m-1"]}}])
+def test_no_identity_when_none_can_be_read(body: bytes | dict[str, object]) -> None:
+    try:
+        message = from_push_body(body)
+    except EnvelopeError as error:
+        assert error.identity is None or error.identity.message_id is None
+    else:
+        assert message.message_id is None

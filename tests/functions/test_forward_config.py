@@ -73,7 +73,7 @@ def test_facility_by_name_or_number(raw: str, code: int) -> None:
         ("FORWARD_BATCH_SIZE", "1001"),
         ("FORWARD_BUDGET_SECONDS", "0"),
         ("FORWARD_LINGER_SECONDS", "-1"),
-        ("FORWARD_TIMEOUT_SECONDS", "soon"),
+        ("FORWARD_SEND_TIMEOUT_SECONDS", "soon"),
     ],
 )
 def test_out_of_range_values_are_refused(name: str, value: str) -> None:
@@ -83,9 +83,9 @@ def test_out_of_range_values_are_refused(name: str, value: str) -> None:
 
 def test_newline_framing_linger_and_timeout() -> None:
     settings = Settings.from_env(
-        {"FORWARD_FRAMING": "newline", "FORWARD_LINGER_SECONDS": "45", "FORWARD_TIMEOUT_SECONDS": "2.5"}
+        {"FORWARD_FRAMING": "newline", "FORWARD_LINGER_SECONDS": "45", "FORWARD_SEND_TIMEOUT_SECONDS": "2.5"}
     )
-    assert (settings.forward_framing, settings.forward_linger_seconds, settings.forward_timeout_seconds) == (
+    assert (settings.forward_framing, settings.forward_linger_seconds, settings.forward_send_timeout_seconds) == (
         "newline", 45.0, 2.5,
     )  # fmt: skip
 

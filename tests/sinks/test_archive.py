@@ -6,6 +6,7 @@ import base64
 import gzip
 import random
 import time
+from urllib.parse import unquote
 
 import orjson
 import pytest
@@ -66,6 +67,36 @@ def test_names_depend_only_on_the_message_ids() -> None:
     shuffled = random.Random(7).sample(batch, len(batch))
     assert [o.name for o in plan(batch, "p", 1 << 20)] == [o.name for o in plan(shuffled, "p", 1 << 20)]
     assert plan(batch, "p", 1 << 20)[0].name != plan(batch[1:], "p", 1 << 20)[0].name
+
+
+def test_split_parts_are_byte_identical_for_any_order_of_the_batch() -> None:
+    """A redelivered batch in another order must write the same contents under the same names:
+    the 412 on a name counts its entries as archived."""
+    batch = [http_outcome(n, message_id=f"m{n:03d}") for n in range(40)]
+    limit = 7 * (len(batch[0].payload) + 1)
+    first = plan(batch, "p", limit)
+    assert len(first) > 3
+    for seed in range(5):
+        shuffled = random.Random(seed).sample(batch, len(batch))
+        again = plan(shuffled, "p", limit)
+        assert [(o.name, o.lines) for o in again] == [(o.name, o.lines) for o in first]
+
+
+@pytest.mark.parametrize("log_id", ["_errors", "_unknown", "_anything", "_errors/dt=2024-05-01"])
+def test_no_log_id_reaches_a_reserved_directory(log_id: str) -> None:
+    (obj,) = plan([http_outcome(1, log_id=log_id)], "logs", 1 << 20)
+    directory = obj.name.split("/")[1]
+    assert not directory.startswith("_"), obj.name
+    assert unquote(directory) == log_id  # still the log id, percent-encoded
+
+
+def test_entries_without_a_log_name_go_to_the_unknown_directory() -> None:
+    entry = {"insertId": "x", "textPayload": "hello", "timestamp": "2024-05-01T10:15:00Z"}
+    payload = orjson.dumps(entry)
+    outcome = Outcome("other", Message(payload, "m1"), payload, log_id=None, event_time="2024-05-01T10:15:00Z")
+    (obj,) = plan([outcome], "p", 1 << 20)
+    assert obj.name.startswith("p/_unknown/dt=2024-05-01/hour=10/")
+    assert obj.lines == [payload]
 
 
 def test_message_twice_in_a_batch_is_archived_once() -> None:

@@ -18,10 +18,10 @@ from local import entries as fx
 from local import rfc5424
 from local.emulators import LOOPBACK, free_port
 from local.syslog_receiver import SyslogReceiver
-from sinks.forward import forward
+from sinks.forward import ForwardJob, Sender, forward
 from sinks.pubsub import Pulled
 from sinks.syslog import Delivery, SyslogSender
-from tests.sinks.fakes import FakePuller, as_puller
+from tests.sinks.entrypoints import ScriptedPuller
 
 pytestmark = pytest.mark.emulators
 
@@ -54,9 +54,13 @@ def entries(count: int, **changes: object) -> tuple[list[Pulled], list[str]]:
     ], ids
 
 
-def run(fake: FakePuller, sender: object, **kwargs: float) -> dict[str, object]:
-    params = {"batch_size": 1000, "budget_seconds": 60.0} | kwargs
-    return forward(as_puller(fake), sender, options=OPTIONS, **params).to_json()  # type: ignore[arg-type]
+def job(fake: ScriptedPuller, sender: Sender, batch_size: int = 1000, budget_seconds: float = 60.0,
+        linger_seconds: float = 0.0) -> ForwardJob:  # fmt: skip
+    return ForwardJob(fake, sender, OPTIONS, batch_size, budget_seconds, linger_seconds)
+
+
+def run(fake: ScriptedPuller, sender: Sender) -> dict[str, object]:
+    return forward(job(fake, sender)).to_json()
 
 
 @pytest.fixture
@@ -70,7 +74,7 @@ def test_acks_exactly_what_was_delivered_after_delivery_and_hands_back_the_rest(
     first, first_ids = entries(300)
     second, second_ids = entries(5)
     junk = [pulled(b"{broken", "bad-json"), pulled(b"[1]", "not-entry"), pulled(b"", "empty")]
-    fake = FakePuller([first, second[:2] + junk + second[2:]])
+    fake = ScriptedPuller([first, second[:2] + junk + second[2:]])
     summary = run(fake, RecordingSender(sender, fake.events))
     assert summary["pulled"] == 308 and summary["sent"] == summary["acked"] == 305
     assert summary["skipped"] == 3 and summary["released"] == 3
@@ -88,7 +92,7 @@ def test_a_batch_goes_out_in_event_time_order(syslog_tls: SyslogReceiver, sender
     tag = uuid.uuid4().hex[:8]
     times = ["2026-11-20T09:15:03Z", "2026-11-20T09:15:01Z", "2026-11-20T09:15:02Z"]
     batch = [pulled(fx.data(fx.variant(fx.gen1_function(), insertId=f"{tag}-{t}", timestamp=t))) for t in times]
-    run(FakePuller([batch]), sender)
+    run(ScriptedPuller([batch]), sender)
     lines = syslog_tls.wait_for([f"{tag}-{t}" for t in times])
     order = sorted((syslog_tls.received().index(lines[f"{tag}-{t}"][0]), t) for t in times)
     assert [t for _, t in order] == sorted(times)
@@ -98,7 +102,7 @@ def test_a_failed_send_hands_back_the_whole_batch_and_ends_the_run(tmp_path: Pat
     nobody = SyslogSender(SyslogDestination(True, LOOPBACK, free_port()))
     batch, _ = entries(10)
     later, _ = entries(10)
-    fake = FakePuller([[*batch, pulled(b"[1]", "not-entry")], later])
+    fake = ScriptedPuller([[*batch, pulled(b"[1]", "not-entry")], later])
     summary = run(fake, nobody)
     assert summary["stopped"] == "failed" and "cannot connect" in str(summary["failure"])
     assert (summary["acked"], summary["released"], summary["sent"]) == (0, 11, 0)
@@ -111,21 +115,19 @@ def test_the_budget_and_the_linger(sender: SyslogSender) -> None:
     batch, _ = entries(2)
     ticks = itertools.count()
     clock = lambda: float(next(ticks))  # noqa: E731  # one second per reading
-    fake = FakePuller([batch, batch, batch])
-    summary = forward(as_puller(fake), sender, options=OPTIONS, batch_size=10, budget_seconds=4, clock=clock)
+    fake = ScriptedPuller([batch, batch, batch])
+    summary = forward(job(fake, sender, batch_size=10, budget_seconds=4), clock)
     assert summary.stopped == "budget" and summary.batches == 2
     # Lingering: empty pulls do not end the run until no message came for `linger_seconds`.
-    fake = FakePuller([[], [], batch, [], [], [], [], []])
-    summary = forward(
-        as_puller(fake), sender, options=OPTIONS, batch_size=10, budget_seconds=100, linger_seconds=5, clock=clock
-    )
+    fake = ScriptedPuller([[], [], batch, [], [], [], [], []])
+    summary = forward(job(fake, sender, batch_size=10, budget_seconds=100, linger_seconds=5), clock, lambda s: None)
     assert (summary.stopped, summary.batches, summary.acked) == ("empty", 1, 2)
     assert len(fake.batches) == 2  # it stopped after about 5 s without messages
 
 
 def test_every_line_the_loop_sends_is_a_valid_message(syslog_tls: SyslogReceiver, sender: SyslogSender) -> None:
     batch, ids = entries(20, severity="WARNING")
-    run(FakePuller([batch]), sender)
+    run(ScriptedPuller([batch]), sender)
     received = syslog_tls.wait_for(ids)
     assert {rfc5424.parse(received[i][0]).severity for i in ids} == {4}
 

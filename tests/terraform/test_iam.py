@@ -86,6 +86,10 @@ def test_no_public_members(root: Module) -> None:
 def test_data_roles_sit_on_the_resource_they_concern(root: Module) -> None:
     for rtype, name, body in _iam_resources(root):
         role = str(body.get("role", ""))
+        if role == "roles/bigquery.jobUser":  # runs queries, reads no data: exists on projects only
+            assert (rtype, name) == ("google_project_iam_member", "report_readers_jobs"), f"{rtype}.{name}"
+            assert expr(body["for_each"]) == "toset(var.report_readers)"
+            continue
         if role.startswith("roles/bigquery."):
             assert rtype == "google_bigquery_dataset_iam_member", f"{rtype}.{name}: {role}"
             assert expr(body["dataset_id"]) == "google_bigquery_dataset.logs.dataset_id"

@@ -347,9 +347,21 @@ def test_function_environment_names(root: Module) -> None:
         "ARCHIVE_BUCKET": "${google_storage_bucket.archive.name}",
         "ARCHIVE_PREFIX": "${var.archive_prefix}",
     }
-    assert expr(root.local("drain_environment")) == "merge(local.common_environment, local.drain_only_environment)"
+    assert expr(root.local("drain_environment")) == (
+        "merge(local.common_environment, local.runtime_environment, local.drain_only_environment)"
+    )
+    assert "local.runtime_environment" in root.local("ingest_environment")
+    assert "INGEST_TIMEOUT_SECONDS: ${tostring(var.ingest_timeout_seconds)}" in unquoted
+    assert root.local("runtime_environment") == {
+        "WRITE_BUDGET_SECONDS": "${tostring(var.write_budget_seconds)}",
+        "MAX_MESSAGE_BYTES": "${tostring(var.max_message_bytes)}",
+        "ACK_DEADLINE_SECONDS": "${tostring(var.ack_deadline_seconds)}",
+        "LOG_LEVEL": "${var.log_level}",
+    }
     drain_only = root.local("drain_only_environment")
-    assert set(drain_only) == {"DRAIN_SUBSCRIPTION", "DRAIN_BATCH_SIZE", "DRAIN_BUDGET_SECONDS", "DRAIN_WRITE_BIGQUERY"}
+    assert set(drain_only) == {"DRAIN_SUBSCRIPTION", "DRAIN_BATCH_SIZE", "DRAIN_BUDGET_SECONDS", "DRAIN_WRITE_BIGQUERY",
+                               "DRAIN_TIMEOUT_SECONDS"}  # fmt: skip
+    assert expr(drain_only["DRAIN_TIMEOUT_SECONDS"]) == "tostring(var.drain_timeout_seconds)"
     assert expr(drain_only["DRAIN_SUBSCRIPTION"]) == "local.drain_subscription_path"
     assert root.local("drain_subscription_path") == (
         "projects/${var.project_id}/subscriptions/${google_pubsub_subscription.drain.name}"
