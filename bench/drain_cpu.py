@@ -3,7 +3,7 @@
     .venv/bin/python bench/drain_cpu.py [BATCHES]
 
 For 1,000-message batches (one pull), times each step `drain` runs on its own CPU, with no
-network: the pulled `PubsubMessage` -> outcome (`parse`: envelope, decode, LogEntry, request
+network: the pull's answer -> `Message`s (`pull`), `Message` -> outcome (`parse`: decode, LogEntry, request
 row), the archive's plan (NDJSON line, partition, object name) and its gzip, and the Storage
 Write API encoding of the rows. The baseline, in the same run and on the same entries, is the
 least any processor does with a JSON message: `json.loads` + `json.dumps`. Parsing is measured
@@ -27,26 +27,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
 from bench.parse import corpus
-from functions import envelope
 from functions.outcome import Outcome
 from functions.pipeline import process
 from functions.schema import ERRORS, HTTP_REQUESTS
 from sinks.archive import MAX_OBJECT_BYTES, compress, plan
 from sinks.bigquery import encode_rows
+from sinks.pubsub import received
 
 BATCH = 1000  # Pub/Sub's most per pull, and what `drain` asks for
 SUBSCRIPTION = "projects/blog-prod-123/subscriptions/logexport-drain"
 BASELINE = "baseline: json.loads + json.dumps"
 
 
-def pulled(raw: list[bytes]) -> list[pubsub_v1.types.PubsubMessage]:
-    """The messages as the Pub/Sub client returns them from a pull."""
+def pull_response(raw: list[bytes]) -> pubsub_v1.types.PullResponse:
+    """One pull's answer, as the Pub/Sub client returns it."""
     published = datetime(2026, 11, 20, 9, 15, 3, tzinfo=UTC)
-    return [pubsub_v1.types.PubsubMessage(data=d, message_id=str(i), publish_time=published) for i, d in enumerate(raw)]
+    return pubsub_v1.types.PullResponse(
+        received_messages=[
+            {"ack_id": f"ack-{i}", "message": {"data": d, "message_id": str(i), "publish_time": published}}
+            for i, d in enumerate(raw)
+        ]
+    )
 
 
-def parse(messages: list[pubsub_v1.types.PubsubMessage]) -> list[Outcome]:  # as drain does, for the later steps
-    return [process(envelope.from_pulled(m, SUBSCRIPTION)) for m in messages]
+def parse(response: pubsub_v1.types.PullResponse) -> list[Outcome]:  # as drain does, for the later steps
+    return [process(p.message) for p in received(response, SUBSCRIPTION)]
 
 
 def archive_plan(outcomes: list[Outcome]) -> object:
@@ -81,12 +86,12 @@ def cpu_micros_per_message(steps: dict[str, Callable[[], object]], messages: int
 
 def run(name: str, raw: list[bytes]) -> None:
     n = len(raw)
-    chunks = [pulled(raw[i : i + BATCH]) for i in range(0, n, BATCH)]
+    chunks = [pull_response(raw[i : i + BATCH]) for i in range(0, n, BATCH)]
     outcomes = [parse(chunk) for chunk in chunks]
     objects = [[obj.lines for obj in plan(batch, "logs", MAX_OBJECT_BYTES)] for batch in outcomes]
-    messages = [[envelope.from_pulled(m, SUBSCRIPTION) for m in c] for c in chunks]
+    messages = [[p.message for p in received(c, SUBSCRIPTION)] for c in chunks]
     steps = {
-        "pull: PubsubMessage -> Message": lambda: [[envelope.from_pulled(m, SUBSCRIPTION) for m in c] for c in chunks],
+        "pull: PullResponse -> Messages": lambda: [received(c, SUBSCRIPTION) for c in chunks],
         "parse: Message -> outcome and row": lambda: [[process(m) for m in batch] for batch in messages],
         "archive: lines, partitions, object names": lambda: [archive_plan(batch) for batch in outcomes],
         "archive: gzip": lambda: [archive_gzip(lines) for lines in objects],
