@@ -44,7 +44,7 @@ from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped pack
 from local import entries as fx
 from local.faults import DelayProxy
 from local.harness import E2E, push_body
-from local.pipeline import ACK_DEADLINE_SECONDS, BUCKET, DEAD_LETTER_SUBSCRIPTION, LocalPipeline
+from local.pipeline import BUCKET, DEAD_LETTER_SUBSCRIPTION, LocalPipeline, Mode
 from local.sample import story
 from sinks.clients import make_storage_client
 
@@ -509,7 +509,7 @@ class Reliability:
         if "error" not in outcome:
             raise AssertionError(f"drain finished before it was killed: {outcome}")
         server.start()
-        time.sleep(max(0.0, killed_at + ACK_DEADLINE_SECONDS + 1 - time.monotonic()))
+        time.sleep(max(0.0, killed_at + self.pipeline.ack_deadline_seconds + 1 - time.monotonic()))
         self.drain_all()
         return ids
 
