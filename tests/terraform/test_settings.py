@@ -102,12 +102,13 @@ def _evaluate(root: Module, expression: str, variables: dict[str, Any], depth: i
     text = expression.strip()
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1]
-    text = re.sub(r"\(?(var\.[a-z0-9_]+) \? ([0-9.]+) : ([0-9.]+)\)?", r"(\2 if \1 else \3)", text)
+    text = re.sub(r"\(?((?:var|local)\.[a-z0-9_]+) \? ([0-9.]+) : ([0-9.]+)\)?", r"(\2 if \1 else \3)", text)
+    text = text.replace("||", " or ")
     for name in set(re.findall(r"local\.([a-z0-9_]+)", text)):
         value = root.local(name)
         text = text.replace(f"local.{name}", f"({_evaluate(root, str(value), variables, depth + 1)})")
     text = re.sub(r"var\.([a-z0-9_]+)", lambda m: repr(variables[m.group(1)]), text)
-    assert re.fullmatch(r"[0-9.()+\-*/<>= ifelsTrueFals]+", text), f"cannot evaluate: {text}"
+    assert re.fullmatch(r"([0-9.()+\-*/<>= ]|if|else|or|True|False|'[a-z]+'|\"[a-z]+\")+", text), f"cannot evaluate: {text}"
     return eval(text)  # checked above: numbers, operators, booleans only
 
 
@@ -122,7 +123,7 @@ def _functions_accept(function: str, variables: dict[str, Any]) -> bool:
         write_budget_seconds=variables["write_budget_seconds"],
         ingest_batch_wait_ms=variables["ingest_batch_wait_ms"],
         ingest_write_archive=variables["ingest_write_archive"],
-        drain_write_bigquery=variables["drain_write_bigquery"],
+        drain_write_bigquery=variables["mode"] == "batch" or variables["drain_write_bigquery"],
         drain_budget_seconds=variables["drain_budget_seconds"],
         ingest_timeout_seconds=variables["ingest_timeout_seconds"],
         drain_timeout_seconds=variables["drain_timeout_seconds"],
@@ -140,6 +141,7 @@ def test_terraform_refuses_exactly_the_budgets_the_functions_refuse(root: Module
         "write_budget_seconds": [5, 30, 58, 120],
         "ingest_batch_wait_ms": [0, 20, 1000],
         "ingest_write_archive": [False, True],
+        "mode": ["batch", "both"],  # batch: drain writes rows whatever drain_write_bigquery says
         "drain_write_bigquery": [False, True],
         "drain_budget_seconds": [60, 200, 250],
         "ingest_timeout_seconds": [30, 60, 120],
