@@ -140,7 +140,9 @@ def test_archive_creators_are_drain_and_ingest_only_when_it_archives(root: Modul
     # python-hcl2 mixes quote styles inside object literals: compare without quotes.
     for_each = re.sub("[\"']", "", " ".join(str(creator["for_each"]).split()))
     assert "merge({for sa in google_service_account.drain : drain => sa.member}, " in for_each
-    assert "var.ingest_write_archive ? {for sa in google_service_account.ingest : ingest => sa.member} : {})" in for_each
+    assert (
+        "var.ingest_write_archive ? {for sa in google_service_account.ingest : ingest => sa.member} : {})" in for_each
+    )
     assert root.variables["ingest_write_archive"]["default"] is False
 
 

@@ -67,7 +67,7 @@ def test_terraform_sets_every_setting_of_the_reference(root: Module) -> None:
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_the_gcloud_script_sets_every_setting_of_the_reference(tmp_path: Path) -> None:
     commands = dry_run(
-        tmp_path, FORWARD_DESTINATION="syslog+tls://logs7.papertrailapp.com:51234", FORWARD_CA_SECRET="ca"
+        tmp_path, MODE="both", FORWARD_DESTINATION="syslog+tls://logs7.papertrailapp.com:51234", FORWARD_CA_SECRET="ca"
     )
     deploys = [c for c in commands if c[:3] == ["gcloud", "functions", "deploy"]]
     assert len(deploys) == 3
@@ -81,8 +81,11 @@ def test_the_gcloud_script_sets_every_setting_of_the_reference(tmp_path: Path) -
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_the_gcloud_script_refuses_budgets_that_cannot_nest(tmp_path: Path) -> None:
+    (tmp_path / "push").mkdir()
     with pytest.raises(AssertionError, match="INGEST_TIMEOUT_SECONDS"):
-        dry_run(tmp_path, WRITE_BUDGET_SECONDS="100")
+        dry_run(tmp_path / "push", MODE="push", WRITE_BUDGET_SECONDS="100")
+    with pytest.raises(AssertionError, match="DRAIN_TIMEOUT_SECONDS"):
+        dry_run(tmp_path, WRITE_BUDGET_SECONDS="100")  # batch: drain writes rows and archive
 
 
 # --- the same budgets in Terraform and in Settings ---------------------------------------------
@@ -108,7 +111,9 @@ def _evaluate(root: Module, expression: str, variables: dict[str, Any], depth: i
         value = root.local(name)
         text = text.replace(f"local.{name}", f"({_evaluate(root, str(value), variables, depth + 1)})")
     text = re.sub(r"var\.([a-z0-9_]+)", lambda m: repr(variables[m.group(1)]), text)
-    assert re.fullmatch(r"([0-9.()+\-*/<>= ]|if|else|or|True|False|'[a-z]+'|\"[a-z]+\")+", text), f"cannot evaluate: {text}"
+    assert re.fullmatch(r"([0-9.()+\-*/<>= ]|if|else|or|True|False|'[a-z]+'|\"[a-z]+\")+", text), (
+        f"cannot evaluate: {text}"
+    )
     return eval(text)  # checked above: numbers, operators, booleans only
 
 
