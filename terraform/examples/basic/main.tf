@@ -20,7 +20,7 @@ module "logexport" {
   gke_namespaces = ["blog", "ingress-nginx"]
 
   # Rows every minute from a scheduled batch drain, the cheapest mode; "both" adds a push
-  # consumer that writes each row within seconds, for about 5x the cost (README: cost).
+  # consumer that writes each row within seconds, for 5 to 20 times the cost (README: cost).
   mode = "batch"
 
   # Drop health checks before they reach Pub/Sub.
