@@ -43,8 +43,10 @@ def looks_like_logentry(value: Any) -> bool:
 def log_id(entry: LogEntry) -> str | None:
     """`projects/p/logs/cloudaudit.googleapis.com%2Factivity` -> `cloudaudit.googleapis.com/activity`."""
     name = entry.get("logName")
-    if not isinstance(name, str):
-        return None
+    return short_log_id(name) if isinstance(name, str) else None
+
+
+def short_log_id(name: str) -> str | None:
     _, sep, short = name.partition("/logs/")
     if not sep or not short:
         return None
