@@ -27,7 +27,7 @@ from functions.fields import INT64_MAX, BadFieldError, duration_seconds, ip_with
 from functions.logentry import UNKNOWN_LOG_ID, short_log_id
 from functions.message import Message
 from functions.outcome import Outcome
-from functions.request import complete
+from functions.request import fill
 from functions.schema import HTTP_REQUESTS
 
 # A number a count column holds as it is; any other number makes msgspec refuse the message.
@@ -67,18 +67,27 @@ class _Resource(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     labels: dict[str, str] | None = None
 
 
+# Read once per distinct JSON text: the entries of one load balancer or one pod share them.
+_decode_resource = msgspec.json.Decoder(_Resource | None).decode
+_decode_labels = msgspec.json.Decoder(dict[str, str] | None).decode
+_CACHE_SIZE = 1024
+# resource JSON -> (resource_type, its project_id label, resource_labels column)
+_RESOURCES: dict[bytes, tuple[str | None, str | None, str | None]] = {}
+_LABELS: dict[bytes, str | None] = {}  # labels JSON -> labels column
+
+
 class _LogEntry(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """google.logging.v2.LogEntry (cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry).
     The rare fields no row reads stay raw JSON (an empty Raw: absent)."""
 
     logName: str | None | UnsetType = UNSET  # noqa: N815
-    resource: _Resource | None | UnsetType = UNSET
+    resource: Raw = Raw()
     timestamp: str | None | UnsetType = UNSET
     receiveTimestamp: str | None | UnsetType = UNSET  # noqa: N815
     severity: str | None | UnsetType = UNSET
     insertId: str | None | UnsetType = UNSET  # noqa: N815
     httpRequest: _HttpRequest | None | UnsetType = UNSET  # noqa: N815
-    labels: dict[str, str] | None = None
+    labels: Raw = Raw()
     trace: str | None = None
     spanId: str | None = None  # noqa: N815
     traceSampled: bool | None = None  # noqa: N815
@@ -109,7 +118,7 @@ def outcome(message: Message, data: bytes) -> Outcome | None:
         return None
     if (
         entry.logName is UNSET
-        and entry.resource is UNSET
+        and not entry.resource
         and entry.timestamp is UNSET
         and entry.receiveTimestamp is UNSET
         and entry.severity is UNSET
@@ -119,6 +128,10 @@ def outcome(message: Message, data: bytes) -> Outcome | None:
         and entry.jsonPayload is UNSET
     ):
         return None  # not a LogEntry: the general path says why
+    resource = _resource_columns(entry.resource) if entry.resource else _NO_RESOURCE
+    labels = _labels_column(entry.labels) if entry.labels else None
+    if resource is None or labels is _INVALID:
+        return None
     publish_time = message.publish_time
     time = (
         _timestamp(entry.timestamp)
@@ -143,23 +156,59 @@ def outcome(message: Message, data: bytes) -> Outcome | None:
     row["message_id"] = message.message_id
     row["log_name"] = name = name if name and name != "-" else None
     row["log_id"] = log_id
-    resource = entry.resource
-    labels = None
-    if resource:
-        row["resource_type"] = v if (v := resource.type) and v != "-" else None
-        labels = resource.labels
-    project = v if labels and (v := labels.get("project_id")) and v != "-" else None
+    row["resource_type"], project, row["resource_labels"] = resource
     if project is None and name is not None and name.startswith("projects/"):
         project = name.split("/", 2)[1] or None
     row["project_id"] = project
     row["severity"] = v if (v := entry.severity) and v != "-" else None
     row["trace"] = v if (v := entry.trace) and v != "-" else None
     row["span_id"] = v if (v := entry.spanId) and v != "-" else None
-    if labels:
-        row["resource_labels"] = orjson.dumps(labels).decode()
-    if entry.labels:
-        row["labels"] = orjson.dumps(entry.labels).decode()
+    row["labels"] = labels
     return Outcome("http", message, data, row, None, None, partition, time)
+
+
+_NO_RESOURCE: tuple[str | None, str | None, str | None] = (None, None, None)
+_INVALID = "invalid"  # a labels object not of strings: not the common shape
+
+
+def _resource_columns(raw: Raw) -> tuple[str | None, str | None, str | None] | None:
+    """resource_type, the project_id label and resource_labels of a `resource`; None when it
+    is not an object of a type string and string labels."""
+    key = bytes(raw)
+    columns = _RESOURCES.get(key)
+    if columns is None:
+        try:
+            resource = _decode_resource(key)
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        labels = resource.labels if resource else None
+        columns = (
+            v if resource and (v := resource.type) and v != "-" else None,
+            v if labels and (v := labels.get("project_id")) and v != "-" else None,
+            orjson.dumps(labels).decode() if labels else None,
+        )
+        if len(_RESOURCES) >= _CACHE_SIZE:
+            _RESOURCES.clear()
+        _RESOURCES[key] = columns
+    return columns
+
+
+def _labels_column(raw: Raw) -> str | None:
+    """The `labels` column of an entry's labels; _INVALID when they are not strings."""
+    key = bytes(raw)
+    try:
+        return _LABELS[key]
+    except KeyError:
+        pass
+    try:
+        labels = _decode_labels(key)
+    except (msgspec.DecodeError, RecursionError):
+        return _INVALID
+    column = orjson.dumps(labels).decode() if labels else None
+    if len(_LABELS) >= _CACHE_SIZE:
+        _LABELS.clear()
+    _LABELS[key] = column
+    return column
 
 
 def _read_by_orjson(entry: _LogEntry) -> bool:
@@ -212,7 +261,7 @@ def _request_columns(entry: _LogEntry, row: dict[str, Any]) -> bool:
     found = formats.find(fields) if fields else None
     if found is None:
         return False
-    row.update(complete(found))
+    fill(row, found)
     return True
 
 
