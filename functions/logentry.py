@@ -6,6 +6,7 @@ archived) and strictly for a row (a wrong-typed field becomes a `bad_field` erro
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -46,6 +47,7 @@ def log_id(entry: LogEntry) -> str | None:
     return short_log_id(name) if isinstance(name, str) else None
 
 
+@lru_cache(maxsize=1024)  # an entry's log is one of a few
 def short_log_id(name: str) -> str | None:
     _, sep, short = name.partition("/logs/")
     if not sep or not short:

@@ -127,7 +127,7 @@ def parse_line(text: str) -> Fields | None:
     m = _LINE.match(text)
     if m is None:
         return None
-    prefix, request, status, size, rest = m.group("prefix", "request", "status", "size", "rest")
+    prefix, _, request, status, size, rest = m.groups()  # by position: a name lookup each costs
     tokens = prefix.split()
     vhost = None
     if len(tokens) >= 3:
@@ -151,7 +151,7 @@ def parse_line(text: str) -> Fields | None:
     }
     ra = _REFERER_AGENT.match(rest)
     if ra is not None:
-        referer, agent, tail = ra.group("referer", "agent", "tail")
+        referer, agent, tail = ra.groups()
         fields["source"] = "combined"
         fields["referer"] = _text(referer)
         fields["user_agent"] = _text(agent)
