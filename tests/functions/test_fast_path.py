@@ -110,8 +110,11 @@ _PAYLOAD = '"statusDetails":"response_sent_by_backend"'
         _LB.replace(_PAYLOAD, _PAYLOAD + ',"n":-9223372036854775809'),
         _LB.replace(_PAYLOAD, _PAYLOAD + ',"n":[[[[1]]]]'),  # deeper than the typed payload
         _LB.replace(_PAYLOAD, _PAYLOAD + ',"n":"\\ud800"'),  # a lone surrogate
-        _LB.replace(_PAYLOAD, _PAYLOAD + ',"n":"caf\u00e9"'),  # UTF-8: the fast path takes ASCII only
+        _LB.replace(_PAYLOAD, _PAYLOAD + ',"n":"caf\u00e9"'),
         _LB.replace(_PAYLOAD, _PAYLOAD + ',"n":"\udcff"'),  # invalid UTF-8 once encoded
+        _LB.replace('"Go-http-client/1.1"', '"Go\udcff"'),
+        _LB.replace('"Go-http-client/1.1"', '"Go\ud800\udc00"'),  # a surrogate pair encoded one by one
+        _LB.replace('"zone":"global"', '"zone":"\udcc3"'),  # inside the cached resource JSON
         _LB[:-1] + ',"operation":{"id":"x","n":1e400}}',  # raw JSON msgspec skipped
         _LB[:-1] + ',"sourceLocation":{"file":"a.go","line":"12"}}',
         _LB[:-1] + ',"httpRequest":{"status":500}}',  # a duplicate key: the last one counts
