@@ -239,8 +239,13 @@ def _request_columns(entry: _LogEntry, row: dict[str, Any]) -> bool:
             row["request_size"] = int(v) if v.isdigit() and len(v) < 19 and v.isascii() else _count("requestSize", v)
         if v := http.responseSize:
             row["response_size"] = int(v) if v.isdigit() and len(v) < 19 and v.isascii() else _count("responseSize", v)
-        if (v := http.latency) is not None:
-            row["latency_seconds"] = _seconds(v)
+        if (v := http.latency) is not None:  # fields.duration_seconds, "0.012345s" first (inline: hot)
+            number = v[:-1]
+            if v[-1:] == "s" and number.replace(".", "", 1).isdigit() and number.isascii():
+                seconds = float(number)
+                row["latency_seconds"] = seconds if seconds < math.inf else None
+            else:
+                row["latency_seconds"] = duration_seconds(v)
         row["user_agent"] = v if (v := http.userAgent) and v != "-" else None
         if v := http.remoteIp:
             row["remote_ip"] = ip_without_port(v)
@@ -281,12 +286,3 @@ def _timestamp(value: str | None | UnsetType) -> str | None:
     ):
         return value[:26] + "Z"
     return timestamps.normalize(value) if value else None
-
-
-def _seconds(value: str) -> float | None:
-    """fields.duration_seconds, with the common "0.012345s" taken first."""
-    number = value[:-1]
-    if value[-1:] == "s" and number.replace(".", "", 1).isdigit() and number.isascii():
-        seconds = float(number)
-        return seconds if seconds < math.inf else None
-    return duration_seconds(value)
