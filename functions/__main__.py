@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout.buffer
     try:
         for line in _input_lines(args.files):
-            out.write(orjson.dumps(_describe(_parse_line(line, args.lines, args.base64))) + b"\n")
+            out.write(
+                orjson.dumps(_describe(_parse_line(line, args.lines, args.base64)), option=orjson.OPT_APPEND_NEWLINE)
+            )
         out.flush()
     except BrokenPipeError:  # `... | head`: the reader has all it wants
         sys.stderr.close()
