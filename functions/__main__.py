@@ -15,12 +15,10 @@ from functions.message import Message
 from functions.outcome import Outcome
 from functions.schema import write_schema_files
 from functions.views import write_view_files
+from report import cli as report_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    args_given = sys.argv[1:] if argv is None else argv
-    if args_given[:1] and args_given[0] in replay_cli.COMMANDS:  # they talk to the cloud: their own module
-        return replay_cli.main(args_given)
     parser = argparse.ArgumentParser(prog="python -m functions", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     parse = commands.add_parser("parse", help="read items, one per line, and print one JSON outcome per line")
@@ -28,25 +26,28 @@ def main(argv: list[str] | None = None) -> int:
     mode = parse.add_mutually_exclusive_group()
     mode.add_argument("--lines", action="store_true", help="each line is a raw access-log line (a textPayload)")
     mode.add_argument("--base64", action="store_true", help="each line is base64 Pub/Sub message data")
-    commands.add_parser(
+    parse.set_defaults(run=_parse)
+    schemas = commands.add_parser(
         "schemas",
         help="write terraform/schemas/<table>.json (functions/schema.py) and terraform/sql/<view>.sql (functions/views.py)",
     )
-    commands.add_parser("replay", help="re-derive whole days of BigQuery rows from the archive (--help: options)")
-    commands.add_parser("redrive", help="move dead-lettered messages back to a topic (--help: options)")
+    schemas.set_defaults(run=_schemas)
+    # The commands that talk to Google Cloud import their clients only when they run.
     syslog_cli.add_parser(commands)
-    from report import cli as report_cli  # noqa: PLC0415  # argparse only; the report's imports are lazy
-
-    report_cli.add_arguments(commands.add_parser("report", help="write the traffic of a time range as an HTML page"))
+    replay_cli.add_parsers(commands)
+    report_cli.add_parser(commands)
     args = parser.parse_args(argv)
-    if args.command == "report":
-        return report_cli.run(args)
-    if args.command == "syslog":
-        return syslog_cli.run(args)
-    if args.command == "schemas":
-        for path in [*write_schema_files(), *write_view_files()]:
-            print(path)
-        return 0
+    status: int = args.run(args)
+    return status
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    for path in [*write_schema_files(), *write_view_files()]:
+        print(path)
+    return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
     unreadable = _first_unreadable(args.files)
     if unreadable is not None:
         print(f"python -m functions parse: error: {unreadable}", file=sys.stderr)
@@ -54,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout.buffer
     try:
         for line in _input_lines(args.files):
-            out.write(orjson.dumps(_describe(_parse_line(line, args.lines, args.base64))) + b"\n")
+            out.write(
+                orjson.dumps(_describe(_parse_line(line, args.lines, args.base64)), option=orjson.OPT_APPEND_NEWLINE)
+            )
         out.flush()
     except BrokenPipeError:  # `... | head`: the reader has all it wants
         sys.stderr.close()

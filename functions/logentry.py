@@ -6,6 +6,7 @@ archived) and strictly for a row (a wrong-typed field becomes a `bad_field` erro
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -41,8 +42,11 @@ def looks_like_logentry(value: Any) -> bool:
 def log_id(entry: LogEntry) -> str | None:
     """`projects/p/logs/cloudaudit.googleapis.com%2Factivity` -> `cloudaudit.googleapis.com/activity`."""
     name = entry.get("logName")
-    if not isinstance(name, str):
-        return None
+    return short_log_id(name) if isinstance(name, str) else None
+
+
+@lru_cache(maxsize=1024)  # an entry's log is one of a few
+def short_log_id(name: str) -> str | None:
     _, sep, short = name.partition("/logs/")
     if not sep or not short:
         return None

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs a setattr call per field, on every message
 class Message:
-    """A Pub/Sub message as delivered.
+    """A Pub/Sub message as delivered (never changed once built: copy with `dataclasses.replace`).
 
     `data` holds the bytes as they arrived: base64 text when `data_is_base64` (push and
     CloudEvent deliveries), raw bytes for pulled messages. Decoding is a pipeline step

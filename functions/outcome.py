@@ -28,9 +28,9 @@ BQ_REJECTED = "bq_rejected"
 INTERNAL_ERROR = "internal_error"  # a bug met while processing this message: contained, never fatal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs a setattr call per field, on every message
 class Outcome:
-    """The result of processing one message.
+    """The result of processing one message (never changed once built: copy with `dataclasses.replace`).
 
     `row` is the `http_requests` row for `http`, the `errors` row for `error`, and None
     for `other`. `payload` is the decoded message data, archived byte for byte; `log_id`

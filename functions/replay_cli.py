@@ -8,18 +8,16 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import timedelta
+from typing import Any
 
 import orjson
 
 from functions.config import ConfigError, Settings
 from functions.replay import ReplayError, days_between
 
-COMMANDS = ("replay", "redrive")
 
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m functions", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parsers(commands: Any) -> None:
+    """Adds `replay` and `redrive` to the CLI's subparsers."""
     replay = commands.add_parser(
         "replay",
         help="re-derive the BigQuery rows of whole days from the archive and replace them",
@@ -43,6 +41,7 @@ def main(argv: list[str]) -> int:
         help="a day counts as live until this long after it ended, and while it has rows published this recently (60)",
     )
     replay.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    replay.set_defaults(run=run)
     redrive = commands.add_parser(
         "redrive",
         help="move messages from a dead-letter subscription back to a topic",
@@ -57,7 +56,10 @@ def main(argv: list[str]) -> int:
         "--max-messages", type=int, help="stop after this many (default: until the subscription is empty)"
     )
     redrive.add_argument("--dry-run", action="store_true", help="count what would move; ack nothing, hand it all back")
-    args = parser.parse_args(argv)
+    redrive.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
     from google.api_core.exceptions import GoogleAPICallError
 
     try:

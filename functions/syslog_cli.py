@@ -24,6 +24,7 @@ def add_parser(commands: Any) -> None:
     """Adds the `syslog` command to the CLI's subparsers."""
     parser = commands.add_parser("syslog", help=HELP, description=__doc__)
     parser.add_argument("files", nargs="*", help="input files (standard input when none)")
+    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

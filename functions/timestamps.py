@@ -37,7 +37,7 @@ def normalize(value: object) -> str | None:
     # the second through a cache, since entries arriving together share their seconds.
     if len(value) > 20 and value[-1] == "Z" and value[19] == ".":
         fraction = value[20:-1]
-        if len(fraction) <= 9 and fraction.isdigit() and fraction.isascii() and _canonical_second(value[:19]):
+        if len(fraction) <= 9 and fraction.isdigit() and fraction.isascii() and canonical_second(value[:19]):
             return value[:20] + (fraction + "00000")[:6] + "Z"
     fast = _CANONICAL.match(value)
     if fast is not None and value[:4] != "0000":
@@ -53,7 +53,7 @@ def normalize(value: object) -> str | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _canonical_second(text: str) -> bool:
+def canonical_second(text: str) -> bool:
     """`2024-01-01T10:00:00` is a second that needs no conversion (days past 28 take the slow path)."""
     return _CANONICAL.match(text + "Z") is not None and text[:4] != "0000"
 

@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from functions.config import Settings
@@ -30,7 +30,10 @@ class UsageError(ValueError):
     """A bad argument, reported as one line."""
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_parser(commands: Any) -> None:
+    """Adds `report` to the CLI's subparsers (python -m functions report)."""
+    parser = commands.add_parser("report", help="write the traffic of a time range as an HTML page")
+    parser.set_defaults(run=run)
     parser.add_argument(
         "--since",
         default="24h",

@@ -127,7 +127,8 @@ def parse_line(text: str) -> Fields | None:
     m = _LINE.match(text)
     if m is None:
         return None
-    tokens = m["prefix"].split()
+    prefix, _, request, status, size, rest = m.groups()  # by position: a name lookup each costs
+    tokens = prefix.split()
     vhost = None
     if len(tokens) >= 3:
         remote = tokens[-3]
@@ -137,23 +138,24 @@ def parse_line(text: str) -> Fields | None:
         remote = tokens[0]
     else:
         return None
-    method, url, protocol = request_line(unescape(m["request"]))
+    method, url, protocol = request_line(unescape(request))
     fields: Fields = {
         "source": "common",
         "method": method,
         "url": url,
-        "host": host_without_port(vhost),
-        "status": to_int("status", m["status"]),
-        "response_size": to_int("size", m["size"]),
+        "host": host_without_port(vhost) if vhost is not None else None,
+        "status": int(status) if status.isascii() and status.isdigit() else to_int("status", status),
+        "response_size": int(size) if size.isascii() and size.isdigit() and len(size) < 19 else to_int("size", size),
         "remote_ip": ip_without_port(remote),
         "protocol": protocol,
     }
-    ra = _REFERER_AGENT.match(m["rest"])
+    ra = _REFERER_AGENT.match(rest)
     if ra is not None:
+        referer, agent, tail = ra.groups()
         fields["source"] = "combined"
-        fields["referer"] = _text(ra["referer"])
-        fields["user_agent"] = _text(ra["agent"])
-        upstream = _INGRESS_NGINX.match(ra["tail"])
+        fields["referer"] = _text(referer)
+        fields["user_agent"] = _text(agent)
+        upstream = _INGRESS_NGINX.match(tail)
         if upstream is not None:
             fields["source"] = "ingress-nginx"
             fields["request_size"] = to_int("request_length", upstream["request_length"])

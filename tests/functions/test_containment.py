@@ -13,7 +13,7 @@ import base64
 import orjson
 import pytest
 
-from functions import logentry, pipeline
+from functions import logentry, pipeline, user_agent
 from functions.message import Message
 from functions.outcome import INTERNAL_ERROR
 from functions.schema import HTTP_REQUESTS
@@ -48,7 +48,7 @@ def _boom(entry: object) -> None:
 
 
 def test_an_exception_while_parsing_becomes_an_internal_error_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logentry, "find_request", _boom)
+    monkeypatch.setattr(user_agent, "columns", _boom)  # on both readers' way (fast path and general)
     data = fx.data(fx.load_balancer())
     outcome = pipeline.process(Message(data=data, message_id="m-9", publish_time="2026-11-20T09:15:03Z"))
     assert (outcome.kind, outcome.reason) == ("error", INTERNAL_ERROR)
@@ -95,6 +95,6 @@ def test_keyboard_interrupt_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) ->
     def interrupted(entry: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(logentry, "find_request", interrupted)
+    monkeypatch.setattr(user_agent, "columns", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.process(fx.pushed(fx.load_balancer()))

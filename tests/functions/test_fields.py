@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions import timestamps
+from functions import fields, timestamps
 from functions.fields import BadFieldError, host_without_port, ip_without_port, split_url, to_int, unescape
 
 
@@ -61,3 +61,23 @@ def test_normalize_round_trips_any_utc_timestamp(moment: datetime) -> None:
 @pytest.mark.parametrize("bad", ["INVALID_TIMESTAMP", "2026-02-30T00:00:00Z", "2026-11-20", 1700000000, None])
 def test_normalize_refuses_invalid_timestamps(bad: object) -> None:
     assert timestamps.normalize(bad) is None
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["GET", "POST", "get", "G", "/", "/a?b=1", "HTTP/1.1", "-", "", " ", "\t", "\n", "\u3000", "é"]
+        ),
+        max_size=5,
+    ).map("".join)
+    | st.tuples(
+        st.sampled_from(["GET", "POST", "get", "M-1", "", "GET\t"]),
+        st.sampled_from(["/", "/a?b", "", "-", "/x\n", "*"]),
+        st.sampled_from(["HTTP/1.1", "-", "", "x y", "HTTP/2\r"]),
+    ).map(" ".join)
+)
+def test_request_line_reads_as_its_regex(text: str) -> None:
+    """The split fast path in request_line decides nothing the regex would decide otherwise."""
+    m = fields._REQUEST_LINE.match(text) if text else None
+    want = (None, None, None) if m is None else (m[1], m[2], m[3] if m[3] != "-" else None)
+    assert fields.request_line(text) == want

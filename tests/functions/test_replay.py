@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions import pipeline, replay_cli
+from functions import __main__ as cli
+from functions import pipeline
 from functions.message import Message
 from functions.replay import (
     ArchiveObject,
@@ -137,5 +138,5 @@ def test_a_day_counts_its_scope_and_keeps_misdated_rows_out() -> None:
 
 
 def test_the_cli_refuses_bad_days_before_any_network(capsys: pytest.CaptureFixture[str]) -> None:
-    assert replay_cli.main(["replay", "--bucket", "b", "--from", "2024-05-02", "--to", "2024-05-01"]) == 2
+    assert cli.main(["replay", "--bucket", "b", "--from", "2024-05-02", "--to", "2024-05-01"]) == 2
     assert capsys.readouterr().err == "error: --to 2024-05-01 is before --from 2024-05-02\n"

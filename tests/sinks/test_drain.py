@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from functions import logentry
+from functions import user_agent
 from local import entries as fx
 from sinks.drain import DrainSummary
 from sinks.errors import RetryableError
@@ -43,14 +43,14 @@ def test_a_parser_bug_is_one_error_row_not_a_stuck_batch(
 ) -> None:
     calls = []
 
-    def sometimes(entry: dict[str, object]) -> object:
-        calls.append(entry)
+    def sometimes(agent: str | None) -> dict[str, object]:
+        calls.append(agent)
         if len(calls) == 2:
             raise IndexError("a parser bug")
-        return original(entry)
+        return original(agent)
 
-    original = logentry.find_request
-    monkeypatch.setattr(logentry, "find_request", sometimes)
+    original = user_agent.columns  # on both readers' way (fast path and general)
+    monkeypatch.setattr(user_agent, "columns", sometimes)
     puller = FakePuller(batch(3))
     store = RecordingStore()
     status, summary = call(runtime_with(store, {}, puller), monkeypatch)

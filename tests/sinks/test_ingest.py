@@ -10,7 +10,7 @@ import time
 import orjson
 import pytest
 
-from functions import logentry
+from functions import user_agent
 from functions.config import ConfigError
 from functions.outcome import INTERNAL_ERROR
 from local import entries as fx
@@ -57,7 +57,7 @@ def test_a_parser_bug_becomes_an_internal_error_row_and_a_warning(
     def boom(entry: object) -> None:
         raise ZeroDivisionError("a parser bug")
 
-    monkeypatch.setattr(logentry, "find_request", boom)
+    monkeypatch.setattr(user_agent, "columns", boom)  # on both readers' way (fast path and general)
     store = RecordingStore()
     data = fx.data(fx.load_balancer())
     status, answer = post(runtime_with(store), monkeypatch, push_body(data))

@@ -19,7 +19,7 @@ import orjson
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from functions import replay_cli
+from functions import __main__ as cli
 from functions.outcome import Outcome
 from functions.replay import DayReplay, ReplayError
 from functions.schema import ERRORS, HTTP_REQUESTS
@@ -217,5 +217,5 @@ def test_a_missing_bucket_is_an_error_message_not_a_traceback(
     dest.sink().ensure()
     for key, value in dest.env().items():
         monkeypatch.setenv(key, value)
-    assert replay_cli.main(["replay", "--bucket", "no-such-bucket", "--from", DAYS[0], "--dry-run"]) == 1
+    assert cli.main(["replay", "--bucket", "no-such-bucket", "--from", DAYS[0], "--dry-run"]) == 1
     assert capsys.readouterr().err.startswith("error: 404 ")
