@@ -44,6 +44,8 @@ schemas: venv
 
 bench: venv
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/drain_cpu.py
+	$(BIN)/python bench/cost.py
 	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/sinks.py
 	$(BIN)/python bench/micro_batching.py

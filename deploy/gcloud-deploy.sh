@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Deploy the logexport stack with gcloud/bq only, for users without Terraform.
 #
-# It builds the same shape as terraform/: a Log Router sink -> Pub/Sub topic -> a push
-# subscription (OIDC, dead-letter topic, retry policy) to the `ingest` function, a pull
-# subscription (with its own dead-letter topic) drained by the `drain` function every few
-# minutes via Cloud Scheduler, the BigQuery dataset and tables, and the archive bucket, with
-# the same least-privilege grants. Re-running it is safe: existing resources are kept
-# (functions are redeployed).
+# It builds the same shape as terraform/: a Log Router sink -> Pub/Sub topic -> the consumers
+# of MODE, the BigQuery dataset and tables, and the archive bucket, with the same
+# least-privilege grants. MODE=batch (the default): a pull subscription (with its dead-letter
+# topic) drained every minute by the `drain` function via Cloud Scheduler, which writes the rows
+# and the archive. MODE=push: a push subscription (OIDC, dead-letter topic, retry policy) to
+# the `ingest` function, which writes each row within seconds. MODE=both: both, ingest writing
+# the rows and drain the archive. Re-running it is safe: existing resources are kept
+# (functions are redeployed); it removes nothing a previous MODE created.
 #
 # Usage (from anywhere; it deploys the repository this script lives in):
 #   PROJECT_ID=my-project REGION=europe-west1 deploy/gcloud-deploy.sh [--dry-run]
@@ -21,6 +23,7 @@ set -euo pipefail
 PROJECT_ID="${PROJECT_ID:-}"                         # required (or `gcloud config set project`)
 REGION="${REGION:-europe-west1}"                     # functions, scheduler, bucket region
 PREFIX="${PREFIX:-logexport}"                        # prefix of every resource name
+MODE="${MODE:-batch}"                                # batch (drain writes rows + archive), push (ingest), both
 RUNTIME="${RUNTIME:-python312}"                      # python311 or python312
 INGEST_TRIGGER="${INGEST_TRIGGER:-push}"             # push (own subscription + DLQ) or topic (Eventarc)
 GKE_NAMESPACES="${GKE_NAMESPACES-default}"           # space-separated; set but empty: no container stdout
@@ -47,13 +50,13 @@ DRAIN_MAX_INSTANCES="${DRAIN_MAX_INSTANCES:-1}"
 DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-300s}"
 DRAIN_BATCH_SIZE="${DRAIN_BATCH_SIZE:-1000}"
 DRAIN_BUDGET_SECONDS="${DRAIN_BUDGET_SECONDS:-200}"    # + one last batch must fit in DRAIN_TIMEOUT
-DRAIN_WRITE_BIGQUERY="${DRAIN_WRITE_BIGQUERY:-false}"    # drain also writes BigQuery rows
+DRAIN_WRITE_BIGQUERY="${DRAIN_WRITE_BIGQUERY:-false}"    # MODE=both: drain also writes BigQuery rows (batch: always)
 INGEST_WRITE_ARCHIVE="${INGEST_WRITE_ARCHIVE:-false}"    # ingest also archives (one object per message)
 INGEST_BATCH_WAIT_MS="${INGEST_BATCH_WAIT_MS:-20}"       # concurrent ingest requests share one append; 0 = off
 WRITE_BUDGET_SECONDS="${WRITE_BUDGET_SECONDS:-30}"       # retry time of one write, within the timeouts
 MAX_MESSAGE_BYTES="${MAX_MESSAGE_BYTES:-10485760}"       # larger messages become too_large error rows
 LOG_LEVEL="${LOG_LEVEL:-INFO}"                           # DEBUG adds one log line per message
-DRAIN_SCHEDULE="${DRAIN_SCHEDULE:-*/5 * * * *}"
+DRAIN_SCHEDULE="${DRAIN_SCHEDULE:-* * * * *}"            # rows (batch) and archive objects wait at most this
 TIME_ZONE="${TIME_ZONE:-Etc/UTC}"
 # Forwarding to syslog (Papertrail...): off unless FORWARD_DESTINATION or FORWARD_DESTINATION_SECRET is set.
 FORWARD_DESTINATION="${FORWARD_DESTINATION:-}"                # syslog+tls://host:port; stored in Secret Manager
@@ -120,6 +123,11 @@ PROJECT_ID="${PROJECT_ID:-<PROJECT_ID>}"
 [[ $PROJECT_ID != "<PROJECT_ID>" || $DRY_RUN == 1 ]] || die "set PROJECT_ID"
 [[ $RUNTIME == python311 || $RUNTIME == python312 ]] || die "RUNTIME must be python311 or python312"
 [[ $INGEST_TRIGGER == push || $INGEST_TRIGGER == topic ]] || die "INGEST_TRIGGER must be push or topic"
+[[ $MODE == batch || $MODE == push || $MODE == both ]] || die "MODE must be batch, push or both"
+PUSH=0 PULL=0                                   # which consumers MODE deploys
+[[ $MODE == push || $MODE == both ]] && PUSH=1
+[[ $MODE == batch || $MODE == both ]] && PULL=1
+[[ $MODE == batch ]] && DRAIN_WRITE_BIGQUERY=true  # drain is the only writer
 [[ $BIGQUERY_WRITE_METHOD == storage_write || $BIGQUERY_WRITE_METHOD == insert_all ]] ||
   die "BIGQUERY_WRITE_METHOD must be storage_write or insert_all"
 
@@ -135,17 +143,21 @@ DRAIN_SA=$(sa_email drain)
 PUSH_SA=$(sa_email push)
 SCHED_SA=$(sa_email sched)
 
-# --- 1. APIs (Eventarc only for INGEST_TRIGGER=topic) -----------------------------------
-apis=(logging pubsub bigquery bigquerystorage storage cloudfunctions run cloudbuild
-  artifactregistry cloudscheduler iam)
-[[ $INGEST_TRIGGER == topic ]] && apis+=(eventarc)
+CONSUMERS=() RUNTIME_SAS=() ROLES=()            # by mode: the functions, their runtime accounts, every account
+if [[ $PUSH == 1 ]]; then CONSUMERS+=("$INGEST"); RUNTIME_SAS+=("$INGEST_SA"); ROLES+=(ingest push); fi
+if [[ $PULL == 1 ]]; then CONSUMERS+=("$DRAIN"); RUNTIME_SAS+=("$DRAIN_SA"); ROLES+=(drain sched); fi
+
+# --- 1. APIs (Eventarc only for INGEST_TRIGGER=topic, Cloud Scheduler only with drain) ---
+apis=(logging pubsub bigquery bigquerystorage storage cloudfunctions run cloudbuild artifactregistry iam)
+[[ $PULL == 1 || -n $FORWARD_DESTINATION || -n $FORWARD_DESTINATION_SECRET ]] && apis+=(cloudscheduler)
+[[ $PUSH == 1 && $INGEST_TRIGGER == topic ]] && apis+=(eventarc)
 run gcloud services enable "${apis[@]/%/.googleapis.com}" --project="$PROJECT_ID"
 
 PROJECT_NUMBER=$(lookup PROJECT_NUMBER gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)')
 PUBSUB_AGENT="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
-# --- 2. Service accounts: two runtimes, two invoker identities --------------------------
-for role in ingest drain push sched; do
+# --- 2. Service accounts: a runtime and an invoker identity per consumer ---------------
+for role in "${ROLES[@]}"; do
   exists gcloud iam service-accounts describe "$(sa_email "$role")" --project="$PROJECT_ID" ||
     run gcloud iam service-accounts create "${PREFIX}-${role}" --project="$PROJECT_ID" \
       --display-name="logexport ${role}"
@@ -153,7 +165,7 @@ done
 
 # --- 3. Pub/Sub topics ------------------------------------------------------------------
 # --message-retention-duration: the topic keeps messages 1 day so subscriptions can seek back.
-for topic in "$TOPIC" "${INGEST}-dead-letter" "${DRAIN}-dead-letter"; do
+for topic in "$TOPIC" "${CONSUMERS[@]/%/-dead-letter}"; do
   retention=31d
   [[ $topic == "$TOPIC" ]] && retention=1d
   exists gcloud pubsub topics describe "$topic" --project="$PROJECT_ID" ||
@@ -161,7 +173,7 @@ for topic in "$TOPIC" "${INGEST}-dead-letter" "${DRAIN}-dead-letter"; do
 done
 # Dead letters are only kept if a subscription exists on the dead-letter topic:
 # pull subscriptions that retain them 31 days and never expire.
-for consumer in "$INGEST" "$DRAIN"; do
+for consumer in "${CONSUMERS[@]}"; do
   exists gcloud pubsub subscriptions describe "${consumer}-dead-letter" --project="$PROJECT_ID" ||
     run gcloud pubsub subscriptions create "${consumer}-dead-letter" --project="$PROJECT_ID" \
       --topic="${consumer}-dead-letter" --message-retention-duration=31d --retain-acked-messages \
@@ -206,7 +218,7 @@ done
 # Dataset-level grants only: dataEditor carries bigquery.tables.updateData, all that the
 # Storage Write API and insertAll need. (Older bq versions cannot bind on a dataset: add the
 # accounts as "BigQuery Data Editor" in the dataset's Sharing > Permissions page instead.)
-for sa in "$INGEST_SA" "$DRAIN_SA"; do
+for sa in "${RUNTIME_SAS[@]}"; do
   run bq --project_id="$PROJECT_ID" add-iam-policy-binding --member="serviceAccount:${sa}" \
     --role=roles/bigquery.dataEditor "${PROJECT_ID}:${DATASET}"
 done
@@ -229,8 +241,9 @@ exists gcloud storage buckets describe "gs://${ARCHIVE_BUCKET}" --project="$PROJ
 run gcloud storage buckets update "gs://${ARCHIVE_BUCKET}" --lifecycle-file="$LIFECYCLE"
 # objectCreator at bucket level: writes use if_generation_match=0 (create only). drain
 # archives; ingest only when INGEST_WRITE_ARCHIVE=true.
-archivers=("$DRAIN_SA")
-[[ $INGEST_WRITE_ARCHIVE == true ]] && archivers+=("$INGEST_SA")
+archivers=()
+[[ $PULL == 1 ]] && archivers+=("$DRAIN_SA")
+[[ $PUSH == 1 && $INGEST_WRITE_ARCHIVE == true ]] && archivers+=("$INGEST_SA")
 for sa in "${archivers[@]}"; do
   run gcloud storage buckets add-iam-policy-binding "gs://${ARCHIVE_BUCKET}" \
     --member="serviceAccount:${sa}" --role=roles/storage.objectCreator
@@ -262,8 +275,8 @@ try:
 except ConfigError as error:
     sys.exit(f"error: {error}")' "$1" "$2"
 }
-check_settings "$ENV_INGEST" check_ingest
-check_settings "$ENV_DRAIN" check_drain
+[[ $PUSH == 1 ]] && check_settings "$ENV_INGEST" check_ingest
+[[ $PULL == 1 ]] && check_settings "$ENV_DRAIN" check_drain
 
 # Flags shared by both deployments:
 #   --gen2                      Cloud Functions 2nd gen (runs on Cloud Run)
@@ -293,28 +306,29 @@ else
   # 7 days), so a dependency outage does not lose messages.
   ingest_trigger=(--trigger-topic="$TOPIC" --retry --trigger-service-account="$PUSH_SA")
 fi
-run gcloud functions deploy "$INGEST" "${common[@]}" "${ingest_trigger[@]}" \
-  --entry-point=ingest --service-account="$INGEST_SA" --set-env-vars="$ENV_INGEST" \
-  --memory="$INGEST_MEMORY" --cpu="$INGEST_CPU" --concurrency="$INGEST_CONCURRENCY" \
-  --max-instances="$INGEST_MAX_INSTANCES" --timeout="$INGEST_TIMEOUT"
-
-# drain: an HTTP function; one instance at a time pulls for DRAIN_BUDGET_SECONDS.
-run gcloud functions deploy "$DRAIN" "${common[@]}" --trigger-http --no-allow-unauthenticated \
-  --entry-point=drain --service-account="$DRAIN_SA" --set-env-vars="$ENV_DRAIN" \
-  --memory="$DRAIN_MEMORY" --concurrency=1 --max-instances="$DRAIN_MAX_INSTANCES" --timeout="$DRAIN_TIMEOUT"
-
-# run.invoker for exactly one identity per function.
-run gcloud functions add-invoker-policy-binding "$INGEST" --region="$REGION" --project="$PROJECT_ID" \
-  --member="serviceAccount:${PUSH_SA}"
-run gcloud functions add-invoker-policy-binding "$DRAIN" --region="$REGION" --project="$PROJECT_ID" \
-  --member="serviceAccount:${SCHED_SA}"
-
 url_of() {
   lookup "${1^^}_URL" gcloud functions describe "$1" --gen2 --region="$REGION" --project="$PROJECT_ID" \
     --format='value(serviceConfig.uri)'
 }
-INGEST_URL=$(url_of "$INGEST")
-DRAIN_URL=$(url_of "$DRAIN")
+# run.invoker for exactly one identity per function.
+if [[ $PUSH == 1 ]]; then
+  run gcloud functions deploy "$INGEST" "${common[@]}" "${ingest_trigger[@]}" \
+    --entry-point=ingest --service-account="$INGEST_SA" --set-env-vars="$ENV_INGEST" \
+    --memory="$INGEST_MEMORY" --cpu="$INGEST_CPU" --concurrency="$INGEST_CONCURRENCY" \
+    --max-instances="$INGEST_MAX_INSTANCES" --timeout="$INGEST_TIMEOUT"
+  run gcloud functions add-invoker-policy-binding "$INGEST" --region="$REGION" --project="$PROJECT_ID" \
+    --member="serviceAccount:${PUSH_SA}"
+  INGEST_URL=$(url_of "$INGEST")
+fi
+if [[ $PULL == 1 ]]; then
+  # drain: an HTTP function; one instance at a time pulls for DRAIN_BUDGET_SECONDS.
+  run gcloud functions deploy "$DRAIN" "${common[@]}" --trigger-http --no-allow-unauthenticated \
+    --entry-point=drain --service-account="$DRAIN_SA" --set-env-vars="$ENV_DRAIN" \
+    --memory="$DRAIN_MEMORY" --concurrency=1 --max-instances="$DRAIN_MAX_INSTANCES" --timeout="$DRAIN_TIMEOUT"
+  run gcloud functions add-invoker-policy-binding "$DRAIN" --region="$REGION" --project="$PROJECT_ID" \
+    --member="serviceAccount:${SCHED_SA}"
+  DRAIN_URL=$(url_of "$DRAIN")
+fi
 
 # --- 7. Subscriptions ---------------------------------------------------------------------
 # Shared: --ack-deadline (push: how long Pub/Sub waits for the HTTP answer),
@@ -324,7 +338,7 @@ DRAIN_URL=$(url_of "$DRAIN")
 sub_common=(--project="$PROJECT_ID" --topic="$TOPIC" --ack-deadline="$ACK_DEADLINE"
   --max-delivery-attempts="$MAX_DELIVERY_ATTEMPTS" --min-retry-delay=10s --max-retry-delay=600s
   --expiration-period=never --message-retention-duration=7d)
-if [[ $INGEST_TRIGGER == push ]]; then
+if [[ $PUSH == 1 && $INGEST_TRIGGER == push ]]; then
   # --push-endpoint: the function URL; --push-auth-service-account: Pub/Sub signs an OIDC
   # token as the push identity; --push-auth-token-audience: the audience Cloud Run checks.
   exists gcloud pubsub subscriptions describe "$INGEST" --project="$PROJECT_ID" ||
@@ -337,24 +351,26 @@ if [[ $INGEST_TRIGGER == push ]]; then
   run gcloud iam service-accounts add-iam-policy-binding "$PUSH_SA" --project="$PROJECT_ID" \
     --member="$PUBSUB_AGENT" --role=roles/iam.serviceAccountTokenCreator
 fi
-exists gcloud pubsub subscriptions describe "$DRAIN" --project="$PROJECT_ID" ||
-  run gcloud pubsub subscriptions create "$DRAIN" "${sub_common[@]}" --dead-letter-topic="${DRAIN}-dead-letter"
-run gcloud pubsub subscriptions add-iam-policy-binding "$DRAIN" --project="$PROJECT_ID" \
-  --member="$PUBSUB_AGENT" --role=roles/pubsub.subscriber
-run gcloud pubsub subscriptions add-iam-policy-binding "$DRAIN" --project="$PROJECT_ID" \
-  --member="serviceAccount:${DRAIN_SA}" --role=roles/pubsub.subscriber
+if [[ $PULL == 1 ]]; then
+  exists gcloud pubsub subscriptions describe "$DRAIN" --project="$PROJECT_ID" ||
+    run gcloud pubsub subscriptions create "$DRAIN" "${sub_common[@]}" --dead-letter-topic="${DRAIN}-dead-letter"
+  run gcloud pubsub subscriptions add-iam-policy-binding "$DRAIN" --project="$PROJECT_ID" \
+    --member="$PUBSUB_AGENT" --role=roles/pubsub.subscriber
+  run gcloud pubsub subscriptions add-iam-policy-binding "$DRAIN" --project="$PROJECT_ID" \
+    --member="serviceAccount:${DRAIN_SA}" --role=roles/pubsub.subscriber
 
-# --- 8. Cloud Scheduler -> drain (OIDC) ---------------------------------------------------
-# --oidc-service-account-email/--oidc-token-audience: the job calls drain with an identity
-# token of the scheduler account; --attempt-deadline: how long it waits for drain.
-sched_args=(--project="$PROJECT_ID" --location="$REGION" --schedule="$DRAIN_SCHEDULE" --time-zone="$TIME_ZONE"
-  --uri="$DRAIN_URL" --http-method=POST --message-body='{}' --headers=Content-Type=application/json
-  --oidc-service-account-email="$SCHED_SA" --oidc-token-audience="$DRAIN_URL" --attempt-deadline=320s
-  --max-retry-attempts=0)
-if exists gcloud scheduler jobs describe "$DRAIN" --project="$PROJECT_ID" --location="$REGION"; then
-  run gcloud scheduler jobs update http "$DRAIN" "${sched_args[@]}"
-else
-  run gcloud scheduler jobs create http "$DRAIN" "${sched_args[@]}"
+  # --- 8. Cloud Scheduler -> drain (OIDC) -------------------------------------------------
+  # --oidc-service-account-email/--oidc-token-audience: the job calls drain with an identity
+  # token of the scheduler account; --attempt-deadline: how long it waits for drain.
+  sched_args=(--project="$PROJECT_ID" --location="$REGION" --schedule="$DRAIN_SCHEDULE" --time-zone="$TIME_ZONE"
+    --uri="$DRAIN_URL" --http-method=POST --message-body='{}' --headers=Content-Type=application/json
+    --oidc-service-account-email="$SCHED_SA" --oidc-token-audience="$DRAIN_URL" --attempt-deadline=320s
+    --max-retry-attempts=0)
+  if exists gcloud scheduler jobs describe "$DRAIN" --project="$PROJECT_ID" --location="$REGION"; then
+    run gcloud scheduler jobs update http "$DRAIN" "${sched_args[@]}"
+  else
+    run gcloud scheduler jobs create http "$DRAIN" "${sched_args[@]}"
+  fi
 fi
 
 # --- 9. Log Router sink (last, so nothing is exported before the consumers exist) ---------

@@ -72,12 +72,25 @@ def from_push_body(body: bytes | Mapping[str, Any]) -> Message:
 
 
 def from_pulled(message: Any, subscription: str | None) -> Message:
-    """A google-cloud-pubsub `PubsubMessage` (read by attribute: no client import here)."""
+    """A google-cloud-pubsub `PubsubMessage` (read by attribute: no client import here).
+
+    The client's proto-plus wrapper converts each field on every read (about 22 µs a message,
+    more than parsing it); its underlying protobuf (`PubsubMessage.pb`) reads in about 3 µs."""
+    to_protobuf = getattr(type(message), "pb", None)
+    if callable(to_protobuf):
+        message = to_protobuf(message)
     published = message.publish_time
+    publish_time: str | None
+    if isinstance(published, datetime):
+        publish_time = timestamps.format_utc(published)
+    elif hasattr(published, "seconds"):  # google.protobuf.Timestamp; unset is the epoch
+        publish_time = timestamps.from_epoch(published.seconds, published.nanos) if published.seconds else None
+    else:
+        publish_time = _text(published)
     return Message(
         data=bytes(message.data),
         message_id=message.message_id or None,
-        publish_time=timestamps.format_utc(published) if isinstance(published, datetime) else _text(published),
+        publish_time=publish_time,
         attributes=dict(message.attributes),
         subscription=subscription,
         data_is_base64=False,

@@ -8,10 +8,11 @@ import orjson
 
 from functions import timestamps
 from functions.message import Message
-from functions.outcome import Row
+from functions.outcome import BQ_REJECTED, Row
 
 # An errors row must fit one BigQuery request (10 MB); the archive keeps every byte.
 MAX_PAYLOAD_BYTES = 1024 * 1024
+WRITE_STAGE = "write"  # the stage of rows the sinks add; functions/pipeline.py names the others
 
 
 def error_row(message: Message, payload: bytes | None, reason: str, detail: str, stage: str) -> Row:
@@ -42,3 +43,14 @@ def error_row(message: Message, payload: bytes | None, reason: str, detail: str,
         "message": detail,
         "stage": stage,
     }
+
+
+def rejected(message: Message, payload: bytes, why: str) -> Row:
+    """The `bq_rejected` row for a request row BigQuery refused: the message stays findable."""
+    return error_row(message, payload, BQ_REJECTED, f"BigQuery rejected the row: {why}", WRITE_STAGE)
+
+
+def without_payload(row: Row, why: str) -> Row:
+    """An error row BigQuery refused, again without its payload (the archive keeps the message)."""
+    note = f"payload dropped: BigQuery rejected the error row ({why}); the archive keeps the message"
+    return {**row, "payload": None, "payload_bytes": None, "message": f"{row.get('message') or ''} [{note}]"}

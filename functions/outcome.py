@@ -34,8 +34,10 @@ class Outcome:
 
     `row` is the `http_requests` row for `http`, the `errors` row for `error`, and None
     for `other`. `payload` is the decoded message data, archived byte for byte; `log_id`
-    (None when the entry has no logName) and `event_time` (RFC 3339 UTC) choose its archive
-    partition; both are None for errors, which the archive files under `_errors/`.
+    (None when the entry has no logName) and `event_time` choose its archive partition; `log_id`
+    is None for errors, which the archive files under `_errors/`. `event_time` is normalised
+    once, by functions/pipeline.py: the entry's time, or for errors the publish time
+    (else when the error was recorded).
     """
 
     kind: Kind

@@ -158,4 +158,5 @@ def _safe(text: str) -> str:
 
 def failed(message: Message, payload: bytes, reason: str, detail: str, stage: str) -> Outcome:
     row = error_row(message, payload if message.data is not None else None, reason, detail, stage)
-    return Outcome("error", message, payload, row=row, reason=reason, detail=detail)
+    when = row["publish_time"] or row["error_timestamp"]  # the archive files errors by publish time
+    return Outcome("error", message, payload, row=row, reason=reason, detail=detail, event_time=when)

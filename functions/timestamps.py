@@ -6,9 +6,9 @@ is None: a TIMESTAMP column cannot hold it.
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
 
 # What Cloud Logging writes: UTC, `Z`. Days past 28 take the slow path, which knows month lengths.
 _CANONICAL = re.compile(
@@ -52,7 +52,7 @@ def normalize(value: object) -> str | None:
     return _utc(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, offset)
 
 
-@lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)
 def canonical_second(text: str) -> bool:
     """`2024-01-01T10:00:00` is a second that needs no conversion (days past 28 take the slow path)."""
     return _CANONICAL.match(text + "Z") is not None and text[:4] != "0000"
@@ -85,5 +85,45 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def from_epoch(seconds: int, nanos: int) -> str:
+    """A protobuf Timestamp in the normalised form (microseconds, truncated like `normalize`)."""
+    return f"{_second_text(seconds)}.{nanos // 1000:06d}Z"
+
+
+@functools.lru_cache(maxsize=4096)  # the messages of a pull share a few seconds
+def _second_text(seconds: int) -> str:
+    return format_utc(datetime.fromtimestamp(seconds, UTC))[:19]
+
+
 def now() -> str:
     return format_utc(datetime.now(UTC))
+
+
+_SECOND = re.compile(r"(\d{4}-\d\d-\d\d)T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)\Z")
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def micros(normalized: object) -> int | None:
+    """Microseconds since the epoch of a timestamp in `normalize`'s output form; None for any
+    other value. Rows carry timestamps normalised once, by the parser: this only converts them."""
+    if type(normalized) is not str or len(normalized) != 27 or normalized[19] != "." or normalized[26] != "Z":
+        return None
+    fraction = normalized[20:26]
+    seconds = _epoch_seconds(normalized[:19])
+    if seconds is None or not (fraction.isascii() and fraction.isdigit()):
+        return None
+    return seconds * 1_000_000 + int(fraction)
+
+
+@functools.lru_cache(maxsize=8192)  # the entries of a batch share a few minutes of seconds
+def _epoch_seconds(second: str) -> int | None:
+    """`YYYY-MM-DDTHH:MM:SS` -> seconds since the epoch."""
+    m = _SECOND.match(second)
+    if m is None:
+        return None
+    day, hour, minute, sec = m.groups()
+    try:
+        days = date.fromisoformat(day).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
+    return days * 86_400 + int(hour) * 3600 + int(minute) * 60 + int(sec)

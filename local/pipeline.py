@@ -1,9 +1,15 @@
-"""The whole pipeline on this machine: the emulators, functions-framework serving `ingest`
-and `drain`, and the topic and subscriptions wired as Terraform wires them in the cloud.
+"""The whole pipeline on this machine: the emulators, functions-framework serving the functions
+of a deployment mode, and the topic and subscriptions wired as Terraform wires them in the cloud:
+
+- `batch` (the deployed default): a pull subscription and `drain`, which writes rows and archive;
+- `push`: a push subscription to `ingest`, which writes rows;
+- `both` (the default here, so that tests can reach every function): `ingest` writes rows
+  and `drain` archives.
+
 With `forward=True`, also `forward`, its own topic and subscription (its Log Router sink has
 its own filter in the cloud), and a local rsyslog receiving over TLS in place of Papertrail.
 
-    with LocalPipeline() as p:
+    with LocalPipeline(mode="batch") as p:
         p.publish([entry_bytes, ...])
         p.drain()
 
@@ -26,7 +32,7 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
@@ -37,6 +43,9 @@ from local.emulators import INSTALL_DIR, ROOT, Stack, free_port
 from sinks.bigquery import BigQuerySink
 from sinks.clients import make_storage_client
 
+Mode = Literal["batch", "push", "both"]
+MODES: tuple[Mode, ...] = ("batch", "push", "both")
+DEFAULT_MODE: Mode = "batch"  # terraform/variables.tf `mode` and deploy/gcloud-deploy.sh MODE default to it too
 TOPIC = "cloud-logging-export"
 INGEST_SUBSCRIPTION = "logexport-ingest"
 DRAIN_SUBSCRIPTION = "logexport-drain"
@@ -50,6 +59,9 @@ BUCKET = "logexport-archive"
 UP_ENV_FILE = INSTALL_DIR / "run" / "up.json"  # where `make up` tells `make publish` how to reach it
 MAX_DELIVERY_ATTEMPTS = 5
 ACK_DEADLINE_SECONDS = 20
+# drain writes rows too in `batch`: two writes of WRITE_BUDGET_SECONDS must fit the ack deadline
+# (functions/config.py check_drain).
+BATCH_ACK_DEADLINE_SECONDS = 30
 # Timeouts and budgets short enough for faults to show within a test run, nested as the
 # functions require (tests/functions/test_config.py checks); per-message log lines on, because
 # the harness reads ingest's outcomes from them.
@@ -58,7 +70,6 @@ FUNCTION_SETTINGS = {
     "DRAIN_BUDGET_SECONDS": "60",
     "INGEST_TIMEOUT_SECONDS": "15",
     "DRAIN_TIMEOUT_SECONDS": "180",
-    "ACK_DEADLINE_SECONDS": str(ACK_DEADLINE_SECONDS),
     "LOG_LEVEL": "DEBUG",
 }
 
@@ -124,8 +135,17 @@ def _listening(port: int) -> bool:
 
 class LocalPipeline:
     def __init__(
-        self, state_dir: Path | None = None, write_method: str = "storage_write", *, forward: bool = False
+        self,
+        state_dir: Path | None = None,
+        write_method: str = "storage_write",
+        *,
+        mode: Mode = "both",
+        forward: bool = False,
     ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self.ack_deadline_seconds = BATCH_ACK_DEADLINE_SECONDS if mode == "batch" else ACK_DEADLINE_SECONDS
         self._own_state = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="pipeline-"))
         self.stack = Stack(self.state_dir / "emulators")
@@ -152,6 +172,8 @@ class LocalPipeline:
             "ARCHIVE_BUCKET": BUCKET,
             "ARCHIVE_PREFIX": "logs",
             "DRAIN_SUBSCRIPTION": f"projects/{project}/subscriptions/{DRAIN_SUBSCRIPTION}",
+            "DRAIN_WRITE_BIGQUERY": "true" if self.mode == "batch" else "false",  # in `both`, ingest writes rows
+            "ACK_DEADLINE_SECONDS": str(self.ack_deadline_seconds),
             **FUNCTION_SETTINGS,
             **self._forward_env(project),
         }
@@ -184,8 +206,9 @@ class LocalPipeline:
             make_storage_client(self.settings).create_bucket(BUCKET)
             server_env = {**env, **self.server_env}
             self.servers = {
-                "ingest": FunctionServer("ingest", "http", server_env, self.state_dir),
-                "drain": FunctionServer("drain", "http", server_env, self.state_dir),
+                name: FunctionServer(name, "http", server_env, self.state_dir)
+                for name in ("ingest", "drain")
+                if self.runs(name)
             }
             if self.receiver is not None:
                 self.servers["forward"] = FunctionServer("forward", "http", server_env, self.state_dir)
@@ -196,6 +219,10 @@ class LocalPipeline:
             self.stop()
             raise
 
+    def runs(self, function: str) -> bool:
+        """Whether this mode deploys `ingest` (push) or `drain` (pull)."""
+        return self.mode in (("push", "both") if function == "ingest" else ("batch", "both"))
+
     def _create_topics(self) -> None:
         project = self.settings.project
         publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
@@ -205,15 +232,17 @@ class LocalPipeline:
             publisher.create_topic(name=topic)
         policy = {"dead_letter_topic": dead_letter, "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS}
         retry = {"minimum_backoff": {"seconds": 1}, "maximum_backoff": {"seconds": 5}}
-        subscriber.create_subscription(request={
-            "name": subscriber.subscription_path(project, INGEST_SUBSCRIPTION), "topic": self.topic,
-            "push_config": {"push_endpoint": self.servers["ingest"].url}, "ack_deadline_seconds": ACK_DEADLINE_SECONDS,
-            "dead_letter_policy": policy, "retry_policy": retry,
-        })  # fmt: skip
-        subscriber.create_subscription(request={
-            "name": subscriber.subscription_path(project, DRAIN_SUBSCRIPTION), "topic": self.topic,
-            "ack_deadline_seconds": ACK_DEADLINE_SECONDS, "dead_letter_policy": policy, "retry_policy": retry,
-        })  # fmt: skip
+        if self.runs("ingest"):
+            subscriber.create_subscription(request={
+                "name": subscriber.subscription_path(project, INGEST_SUBSCRIPTION), "topic": self.topic,
+                "push_config": {"push_endpoint": self.servers["ingest"].url},
+                "ack_deadline_seconds": self.ack_deadline_seconds, "dead_letter_policy": policy, "retry_policy": retry,
+            })  # fmt: skip
+        if self.runs("drain"):
+            subscriber.create_subscription(request={
+                "name": subscriber.subscription_path(project, DRAIN_SUBSCRIPTION), "topic": self.topic,
+                "ack_deadline_seconds": self.ack_deadline_seconds, "dead_letter_policy": policy, "retry_policy": retry,
+            })  # fmt: skip
         subscriber.create_subscription(
             request={"name": subscriber.subscription_path(project, DEAD_LETTER_SUBSCRIPTION), "topic": dead_letter}
         )
@@ -230,7 +259,7 @@ class LocalPipeline:
             publisher.create_topic(name=topic)
         subscriber.create_subscription(request={
             "name": subscriber.subscription_path(project, FORWARD_SUBSCRIPTION), "topic": self.forward_topic,
-            "ack_deadline_seconds": ACK_DEADLINE_SECONDS, "retry_policy": retry,
+            "ack_deadline_seconds": self.ack_deadline_seconds, "retry_policy": retry,
             "dead_letter_policy": {"dead_letter_topic": dead_letter, "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS},
         })  # fmt: skip
         subscriber.create_subscription(

@@ -3,6 +3,7 @@ account for every message id afterwards.
 
     python -m local.reliability --messages 2000 --faults all
     python -m local.reliability --messages 20000 --faults none
+    python -m local.reliability --messages 2000 --mode batch     # drain writes rows and archive
 
 Each published message has one expected fate, fixed when it is generated:
 - `http`: its entry is exactly once in `http_requests_dedup` (a deliberate duplicate, the
@@ -22,7 +23,10 @@ repeated error rows or archive lines) are counted apart, so they can be reported
 
 The faults (`FAULTS`) run on a pipeline whose function servers reach BigQuery and Cloud
 Storage through `local.faults.DelayProxy`, so a dependency can be made slow; stopping an
-emulator or killing a function server uses the pipeline's own controls.
+emulator or killing a function server uses the pipeline's own controls. In `batch` mode there is
+no `ingest`: messages are stored by calling `drain`, as Cloud Scheduler does, and a BigQuery
+fault fails the `drain` run that meets it (nothing acked) instead of the pushes; `poison` and the
+direct POSTs of `bad_input` are push-only.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped pack
 from local import entries as fx
 from local.faults import DelayProxy
 from local.harness import E2E, push_body
-from local.pipeline import ACK_DEADLINE_SECONDS, BUCKET, DEAD_LETTER_SUBSCRIPTION, LocalPipeline
+from local.pipeline import BUCKET, DEAD_LETTER_SUBSCRIPTION, MODES, LocalPipeline, Mode
 from local.sample import story
 from sinks.clients import make_storage_client
 
@@ -277,6 +281,27 @@ class Reliability:
         return status, answer
 
     # -- waiting -------------------------------------------------------------------------------
+    @property
+    def pushes(self) -> bool:
+        """Whether `ingest` stores the rows (push, both) or `drain` does (batch)."""
+        return self.pipeline.runs("ingest")
+
+    def wait_stored(self, ids: Iterable[str], timeout: float = WAIT_SECONDS) -> None:
+        """Until every message is stored as the mode stores it: pushed to `ingest`, or drained."""
+        if self.pushes:
+            self.wait_ingested(ids, timeout)
+        else:
+            self.drain_all()
+
+    def expect_failed_drain(self, stage: str) -> dict[str, Any]:
+        """Calls `drain`, which must fail at `stage` and ack nothing it could not store."""
+        status, summary, _ = self.e2e.drain()
+        if status != 500 or summary.get("stage") != stage:
+            raise AssertionError(f"drain answered {status} (expected a failure at {stage}): {summary}")
+        if summary["acked"] + summary["released"] + len(summary["not_acked"]) < summary["pulled"]:
+            raise AssertionError(f"drain neither acked nor released some messages: {summary}")
+        return summary
+
     def wait_ingested(self, ids: Iterable[str], timeout: float = WAIT_SECONDS) -> None:
         """Until `ingest` logged an outcome for each id (it logs only after storing)."""
         wanted = set(ids)
@@ -459,30 +484,35 @@ class Reliability:
     # -- faults --------------------------------------------------------------------------------
     def baseline(self, count: int) -> list[str]:
         ids = self.publish(traffic(count, self.tag("baseline")))
-        self.wait_ingested(ids)
+        self.wait_stored(ids)
         return ids
 
     def bigquery_down(self, count: int, down_seconds: float = 15.0) -> list[str]:
         """Stops the BigQuery emulator between two thirds of the traffic, longer than ingest's
-        write budget (so deliveries fail and are redelivered), then starts it again."""
+        write budget (so deliveries fail and are redelivered), then starts it again. In batch
+        mode, a `drain` run meets the outage: it must fail and ack nothing."""
         items = traffic(count, self.tag("bqdown"))
         third = len(items) // 3
         ids = self.publish(items[:third])
         self.pipeline.stack.bigquery.stop()
         try:
             ids += self.publish(items[third : 2 * third])
-            time.sleep(down_seconds)
+            if self.pushes:
+                time.sleep(down_seconds)
+            else:
+                self.expect_failed_drain("store")
         finally:
             self.pipeline.stack.bigquery.start()
         ids += self.publish(items[2 * third :])
-        self.wait_ingested(ids)
+        self.wait_stored(ids)
         return ids
 
     def gcs_down(self, count: int, down_seconds: float = 12.0) -> tuple[list[str], dict[str, Any]]:
         """Stops the Cloud Storage emulator in the middle of a drain batch (responses slowed so
         the batch spans the stop); that drain must fail and ack nothing; the next one archives."""
         ids = self.publish(traffic(count, self.tag("gcsdown")))
-        self.wait_ingested(ids)
+        if self.pushes:
+            self.wait_ingested(ids)
         proxy = self.proxies["gcs"]
         with proxy.slowed(1.0), self._drain_in_background() as result:
             self._wait_objects_written(1)
@@ -499,7 +529,8 @@ class Reliability:
         """SIGKILLs the drain function (its whole process group) while a batch is half archived,
         starts it again, waits out the ack deadline, and drains again."""
         ids = self.publish(traffic(count, self.tag("drainkill")))
-        self.wait_ingested(ids)
+        if self.pushes:
+            self.wait_ingested(ids)
         server = self.pipeline.servers["drain"]
         with self.proxies["gcs"].slowed(1.0), self._drain_in_background() as result:
             self._wait_objects_written(1)
@@ -509,7 +540,7 @@ class Reliability:
         if "error" not in outcome:
             raise AssertionError(f"drain finished before it was killed: {outcome}")
         server.start()
-        time.sleep(max(0.0, killed_at + ACK_DEADLINE_SECONDS + 1 - time.monotonic()))
+        time.sleep(max(0.0, killed_at + self.pipeline.ack_deadline_seconds + 1 - time.monotonic()))
         self.drain_all()
         return ids
 
@@ -529,8 +560,13 @@ class Reliability:
         items += [next(i for i in mix if i.kind == "error"), next(i for i in mix if i.kind == "other")]
         with self.proxies["bigquery-grpc"].slowed(delay), self.proxies["bigquery"].slowed(delay):
             ids = self.publish(items)
-            time.sleep(seconds)
-        self.wait_ingested(ids)
+            if self.pushes:
+                time.sleep(seconds)
+            else:  # the rows reach BigQuery after drain gave up on them: it must not ack them
+                self.expect_failed_drain("store")
+        if not self.pushes:
+            time.sleep(delay)  # what the proxy holds arrives late; the next scheduled run finds BigQuery well
+        self.wait_stored(ids)
         return ids
 
     def poison(self, count: int = 6, others: int = 20) -> tuple[list[str], list[str], list[DeadLetter]]:
@@ -613,10 +649,10 @@ def _group(rows: list[dict[str, Any]], column: str) -> dict[str, list[dict[str, 
 
 # -- running it ----------------------------------------------------------------------------------
 @contextmanager
-def faulty_pipeline(write_method: str = "storage_write") -> Iterator[Reliability]:
+def faulty_pipeline(write_method: str = "storage_write", mode: Mode = "both") -> Iterator[Reliability]:
     """A LocalPipeline whose function servers reach BigQuery (REST and gRPC) and Cloud Storage
     through delay proxies (passing bytes straight through until a fault slows them)."""
-    pipeline = LocalPipeline(write_method=write_method)
+    pipeline = LocalPipeline(write_method=write_method, mode=mode)
     stack = pipeline.stack
     proxies = {
         "bigquery": DelayProxy(stack.bigquery.port),
@@ -643,33 +679,34 @@ DEFAULT_FAULTS = FAULTS[:-1]  # poison: the Pub/Sub emulator does not dead-lette
 
 
 def bad_input(run: Reliability) -> list[str]:
-    """Each malformed case once: through Pub/Sub where Pub/Sub can carry it, else POSTed."""
+    """Each malformed case once: through Pub/Sub where Pub/Sub can carry it, else POSTed to
+    `ingest` (when the mode has one)."""
     tag = run.tag("bad")
     ids = run.publish([_malformed(tag, n) for n in range(5)])
     direct: list[tuple[str, bytes | str, str]] = [
         (f"{tag}-b64", "not_base_64", "bad_base64"),
         (f"{tag}-big", b"x" * OVERSIZED_BYTES, "too_large"),
     ]
-    for message_id, data, reason in direct:
+    for message_id, data, reason in direct if run.pushes else []:
         status, answer = run.post_direct(data, message_id, reason)
         if status != 200:
             raise AssertionError(f"ingest answered {status} to {message_id}: {answer[:300]!r}")
         ids.append(message_id)
-    run.wait_ingested(ids)
+    run.wait_stored(ids)
     return ids
 
 
-def run_all(messages: int, faults: Sequence[str], say: Callable[[str], None] = print) -> Report:
+def run_all(messages: int, faults: Sequence[str], say: Callable[[str], None] = print, mode: Mode = "both") -> Report:
     """The CLI: a baseline of `messages`, then each fault with its own traffic, then a final
     drain and the whole run's accounting, archive included."""
-    with faulty_pipeline() as run:
+    with faulty_pipeline(mode=mode) as run:
         started = time.monotonic()
         items = traffic(messages, run.tag("baseline"))
-        say(f"== baseline: {len(items)} messages ==")
+        say(f"== baseline: {len(items)} messages, mode {mode} ==")
         for source, n in describe(items).most_common():
             say(f"   {n:>7}  {source}")
         ids = run.publish(items)
-        run.wait_ingested(ids, timeout=max(WAIT_SECONDS, messages / 20))
+        run.wait_stored(ids, timeout=max(WAIT_SECONDS, messages / 20))
         say(run.account(ids).table(f"baseline ({time.monotonic() - started:.0f} s)"))
         share = max(60, min(600, messages // 10))
         steps: dict[str, Callable[[], object]] = {
@@ -706,6 +743,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="all",
         help=f"comma-separated among {', '.join(FAULTS)}; 'none', or 'all' (all but poison, the default)",
     )
+    parser.add_argument("--mode", choices=MODES, default="both", help="deployment mode (default both)")
     args = parser.parse_args(argv)
     if args.faults == "all":
         faults: list[str] = list(DEFAULT_FAULTS)
@@ -718,7 +756,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
     if not 1 <= args.messages <= 1_000_000:
         parser.error("--messages must be between 1 and 1,000,000")
-    report = run_all(args.messages, faults, lambda s: print(s, flush=True))
+    if args.mode == "batch" and "poison" in faults:
+        parser.error("poison is push-only: in batch mode, tests/reliability/test_dead_letter.py covers drain")
+    report = run_all(args.messages, faults, lambda s: print(s, flush=True), args.mode)
     return 0 if report.ok else 1
 
 

@@ -84,12 +84,10 @@ def drain(job: PullJob, log: logging.Logger, clock: Callable[[], float] = time.m
             if clock() - start >= job.budget_seconds:
                 summary.stopped = "budget"
                 break
-            try:
-                held = list(job.source.pull(job.batch_size))
-            except RetryableError as e:
-                summary.fail("pull", e)
-                break
+            held, exhausted, pull_error = _fill(job.source, job.batch_size)
             if not held:
+                if pull_error is not None:
+                    summary.fail("pull", pull_error)
                 break
             summary.pulled += len(held)
             summary.batches += 1
@@ -111,12 +109,34 @@ def drain(job: PullJob, log: logging.Logger, clock: Callable[[], float] = time.m
             held = []
             _count(summary, outcomes, acked=True)
             _log_messages(log, outcomes)
+            if pull_error is not None:
+                summary.fail("pull", pull_error)
+                break
+            if exhausted:
+                break
     except Exception as e:  # a bug: fail the run, hand back what it holds, never ack it
         if held:
             _release(job.source, held, summary)
         summary.fail("internal", e)
     summary.seconds = round(clock() - start, 3)
     return summary
+
+
+def _fill(source: PullSource, batch_size: int) -> tuple[list[Pulled], bool, RetryableError | None]:
+    """One batch: pulls until it holds `batch_size` messages, the subscription has none to give
+    (exhausted), or a pull fails (the error, after what was held). Pub/Sub answers a pull with
+    what it has at hand, often a few hundred messages, and every stored batch costs one append
+    per table and one archive object per (log, hour): fewer, fuller batches cost less."""
+    held: list[Pulled] = []
+    while len(held) < batch_size:
+        try:
+            pulled = list(source.pull(batch_size - len(held)))
+        except RetryableError as e:
+            return held, False, e
+        if not pulled:
+            return held, True, None
+        held += pulled
+    return held, False, None
 
 
 def _release(source: PullSource, held: Sequence[Pulled], summary: DrainSummary) -> None:

@@ -9,18 +9,11 @@ object is found already written (412) rather than written twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from functions.config import Settings
 from functions.outcome import Outcome
-from sinks.archive import Archiver, ArchiveReport
-from sinks.bigquery import BigQuerySink, WriteReport
-
-
-@dataclass(frozen=True, slots=True)
-class StoreReport:
-    bigquery: WriteReport | None
-    archive: ArchiveReport | None
+from sinks.archive import Archiver
+from sinks.bigquery import BigQuerySink
 
 
 class Store:
@@ -28,8 +21,9 @@ class Store:
         self.bigquery = BigQuerySink(settings) if bigquery else None
         self.archiver = Archiver(settings) if archive else None
 
-    def store(self, outcomes: Sequence[Outcome]) -> StoreReport:
+    def store(self, outcomes: Sequence[Outcome]) -> None:
         """Raises `sinks.errors.RetryableError` when anything was not stored: do not ack."""
-        archived = self.archiver.archive(outcomes) if self.archiver else None
-        written = self.bigquery.write(outcomes) if self.bigquery else None
-        return StoreReport(written, archived)
+        if self.archiver:
+            self.archiver.archive(outcomes)
+        if self.bigquery:
+            self.bigquery.write(outcomes)

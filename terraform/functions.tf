@@ -29,10 +29,12 @@ resource "google_storage_bucket_object" "source" {
   }
 }
 
-# ingest: an HTTP function that reads our push envelope and Eventarc CloudEvents alike,
-# deployed WITHOUT event_trigger. Our own push subscription invokes it over HTTP, which lets
-# us put a dead-letter policy and retry policy on the subscription.
+# ingest (modes push and both): an HTTP function that reads our push envelope and Eventarc
+# CloudEvents alike, deployed WITHOUT event_trigger. Our own push subscription invokes it over
+# HTTP, which lets us put a dead-letter policy and retry policy on the subscription.
 resource "google_cloudfunctions2_function" "ingest" {
+  for_each = local.push
+
   project     = var.project_id
   location    = var.region
   name        = local.ingest_function_name
@@ -54,7 +56,7 @@ resource "google_cloudfunctions2_function" "ingest" {
   }
 
   service_config {
-    service_account_email            = google_service_account.ingest.email
+    service_account_email            = google_service_account.ingest["this"].email
     max_instance_count               = var.ingest_max_instances
     min_instance_count               = var.ingest_min_instances
     max_instance_request_concurrency = var.ingest_concurrency
@@ -83,13 +85,16 @@ resource "google_cloudfunctions2_function" "ingest" {
   ]
 }
 
-# drain: an HTTP function that pulls the drain subscription for DRAIN_BUDGET_SECONDS and
-# archives every LogEntry; Cloud Scheduler calls it.
+# drain (modes batch and both): an HTTP function that pulls the drain subscription for
+# DRAIN_BUDGET_SECONDS, archives every LogEntry and, in batch mode, writes the rows; Cloud
+# Scheduler calls it.
 resource "google_cloudfunctions2_function" "drain" {
+  for_each = local.pull
+
   project     = var.project_id
   location    = var.region
   name        = local.drain_function_name
-  description = "Pulls Cloud Logging entries in batches and archives them to Cloud Storage (logexport)."
+  description = local.drain_write_bigquery ? "Pulls Cloud Logging entries in batches: BigQuery rows and the Cloud Storage archive (logexport)." : "Pulls Cloud Logging entries in batches and archives them to Cloud Storage (logexport)."
   labels      = local.labels
 
   build_config {
@@ -107,7 +112,7 @@ resource "google_cloudfunctions2_function" "drain" {
   }
 
   service_config {
-    service_account_email            = google_service_account.drain.email
+    service_account_email            = google_service_account.drain["this"].email
     max_instance_count               = var.drain_max_instances
     min_instance_count               = var.drain_min_instances
     max_instance_request_concurrency = var.drain_concurrency
@@ -137,10 +142,12 @@ resource "google_cloudfunctions2_function" "drain" {
 }
 
 resource "google_cloud_scheduler_job" "drain" {
+  for_each = local.pull
+
   project          = var.project_id
   region           = var.region
   name             = "${var.name_prefix}-drain"
-  description      = "Calls ${local.drain_function_name} to drain ${google_pubsub_subscription.drain.name}."
+  description      = "Calls ${local.drain_function_name} to drain ${local.drain_subscription_name}."
   schedule         = var.drain_schedule
   time_zone        = var.scheduler_time_zone
   attempt_deadline = "${min(var.drain_timeout_seconds + 20, 1800)}s"
@@ -152,13 +159,13 @@ resource "google_cloud_scheduler_job" "drain" {
 
   http_target {
     http_method = "POST"
-    uri         = google_cloudfunctions2_function.drain.service_config[0].uri
+    uri         = google_cloudfunctions2_function.drain["this"].service_config[0].uri
     headers     = { "Content-Type" = "application/json" }
     body        = base64encode("{}")
 
     oidc_token {
-      service_account_email = google_service_account.scheduler.email
-      audience              = google_cloudfunctions2_function.drain.service_config[0].uri
+      service_account_email = google_service_account.scheduler["this"].email
+      audience              = google_cloudfunctions2_function.drain["this"].service_config[0].uri
     }
   }
 

@@ -46,7 +46,17 @@ locals {
   # Function configuration (names read by functions/config.py)
   # -------------------------------------------------------------------------------------
 
-  drain_subscription_path = "projects/${var.project_id}/subscriptions/${google_pubsub_subscription.drain.name}"
+  # The deployment mode (var.mode) decides which consumers exist: push (the ingest function and
+  # its push subscription) and pull (the drain function, its subscription and scheduler job).
+  push_enabled = contains(["push", "both"], var.mode)
+  pull_enabled = contains(["batch", "both"], var.mode)
+  push         = local.push_enabled ? toset(["this"]) : toset([])
+  pull         = local.pull_enabled ? toset(["this"]) : toset([])
+  # In batch mode drain is the only writer: it writes the rows as well as the archive.
+  drain_write_bigquery = var.mode == "batch" || var.drain_write_bigquery
+
+  drain_subscription_name = "${var.name_prefix}-drain"
+  drain_subscription_path = "projects/${var.project_id}/subscriptions/${local.drain_subscription_name}"
 
   common_environment = {
     GOOGLE_CLOUD_PROJECT  = var.project_id
@@ -76,7 +86,7 @@ locals {
     DRAIN_SUBSCRIPTION    = local.drain_subscription_path
     DRAIN_BATCH_SIZE      = tostring(var.drain_batch_size)
     DRAIN_BUDGET_SECONDS  = tostring(var.drain_budget_seconds)
-    DRAIN_WRITE_BIGQUERY  = var.drain_write_bigquery ? "true" : "false"
+    DRAIN_WRITE_BIGQUERY  = local.drain_write_bigquery ? "true" : "false"
     DRAIN_TIMEOUT_SECONDS = tostring(var.drain_timeout_seconds)
   }
 
@@ -96,7 +106,7 @@ locals {
 
   ingest_needed_seconds = (var.ingest_batch_wait_ms / 1000 + (var.ingest_write_archive ? 2 : 1) *
   (var.write_budget_seconds + local.write_overrun_seconds) + local.response_margin_seconds)
-  drain_store_seconds = (var.drain_write_bigquery ? 2 : 1) * (var.write_budget_seconds + local.write_overrun_seconds)
+  drain_store_seconds = (local.drain_write_bigquery ? 2 : 1) * (var.write_budget_seconds + local.write_overrun_seconds)
   drain_needed_seconds = (var.drain_budget_seconds + local.pull_timeout_seconds + local.write_overrun_seconds +
   local.drain_store_seconds + local.ack_timeout_seconds + local.write_overrun_seconds + local.response_margin_seconds)
   drain_held_seconds = (local.drain_store_seconds + local.ack_timeout_seconds + local.write_overrun_seconds +

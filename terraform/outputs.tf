@@ -18,26 +18,31 @@ output "topic_id" {
   value       = google_pubsub_topic.logs.id
 }
 
+output "mode" {
+  description = "The deployment mode: batch (drain writes rows and archive), push (ingest writes rows) or both."
+  value       = var.mode
+}
+
 output "ingest_subscription_id" {
-  description = "Push subscription delivering to the ingest function."
-  value       = google_pubsub_subscription.ingest.id
+  description = "Push subscription delivering to the ingest function. Null in batch mode."
+  value       = one([for s in google_pubsub_subscription.ingest : s.id])
 }
 
 output "drain_subscription_id" {
-  description = "Pull subscription drained by the drain function (DRAIN_SUBSCRIPTION)."
-  value       = google_pubsub_subscription.drain.id
+  description = "Pull subscription drained by the drain function (DRAIN_SUBSCRIPTION). Null in push mode."
+  value       = one([for s in google_pubsub_subscription.drain : s.id])
 }
 
 output "dead_letter_topic_ids" {
-  description = "Dead-letter topics, by consumer (ingest, drain)."
-  value = {
-    ingest = google_pubsub_topic.ingest_dead_letter.id
-    drain  = google_pubsub_topic.drain_dead_letter.id
-  }
+  description = "Dead-letter topics, by consumer (ingest, drain: those the mode deploys)."
+  value = merge(
+    { for t in google_pubsub_topic.ingest_dead_letter : "ingest" => t.id },
+    { for t in google_pubsub_topic.drain_dead_letter : "drain" => t.id },
+  )
 }
 
 output "dead_letter_subscription_ids" {
-  description = "Pull subscriptions retaining the dead letters, by consumer (ingest, drain)."
+  description = "Pull subscriptions retaining the dead letters, by consumer (ingest, drain: those the mode deploys)."
   value       = { for k, s in google_pubsub_subscription.dead_letter : k => s.id }
 }
 
@@ -82,22 +87,22 @@ output "source_bucket" {
 }
 
 output "ingest_function_uri" {
-  description = "URL of the ingest function (push endpoint)."
-  value       = google_cloudfunctions2_function.ingest.service_config[0].uri
+  description = "URL of the ingest function (push endpoint). Null in batch mode."
+  value       = one([for f in google_cloudfunctions2_function.ingest : f.service_config[0].uri])
 }
 
 output "drain_function_uri" {
-  description = "URL of the drain function (Cloud Scheduler target)."
-  value       = google_cloudfunctions2_function.drain.service_config[0].uri
+  description = "URL of the drain function (Cloud Scheduler target). Null in push mode."
+  value       = one([for f in google_cloudfunctions2_function.drain : f.service_config[0].uri])
 }
 
 output "service_accounts" {
-  description = "Emails of the service accounts, by role (ingest, drain, push, scheduler, build)."
+  description = "Emails of the service accounts, by role (ingest, drain, push, scheduler, build); null for a role the mode does not deploy."
   value = {
-    ingest    = google_service_account.ingest.email
-    drain     = google_service_account.drain.email
-    push      = google_service_account.push.email
-    scheduler = google_service_account.scheduler.email
+    ingest    = one([for sa in google_service_account.ingest : sa.email])
+    drain     = one([for sa in google_service_account.drain : sa.email])
+    push      = one([for sa in google_service_account.push : sa.email])
+    scheduler = one([for sa in google_service_account.scheduler : sa.email])
     build     = element(split("/", local.build_service_account), 3)
   }
 }
@@ -108,8 +113,8 @@ output "image_repository" {
 }
 
 output "scheduler_job" {
-  description = "Cloud Scheduler job calling drain."
-  value       = google_cloud_scheduler_job.drain.id
+  description = "Cloud Scheduler job calling drain. Null in push mode."
+  value       = one([for j in google_cloud_scheduler_job.drain : j.id])
 }
 
 output "forward_enabled" {

@@ -1,5 +1,5 @@
-# Topic fed by the sink, two consumers (push to ingest, pull by drain), each with its own
-# dead-letter topic and a pull subscription that retains the dead letters for inspection.
+# Topic fed by the sink and its consumers by mode (push to ingest, pull by drain), each with its
+# own dead-letter topic and a pull subscription that retains the dead letters for inspection.
 
 resource "google_pubsub_topic" "logs" {
   project                    = var.project_id
@@ -12,6 +12,8 @@ resource "google_pubsub_topic" "logs" {
 }
 
 resource "google_pubsub_topic" "ingest_dead_letter" {
+  for_each = local.push
+
   project                    = var.project_id
   name                       = "${var.name_prefix}-ingest-dead-letter"
   labels                     = local.labels
@@ -22,6 +24,8 @@ resource "google_pubsub_topic" "ingest_dead_letter" {
 }
 
 resource "google_pubsub_topic" "drain_dead_letter" {
+  for_each = local.pull
+
   project                    = var.project_id
   name                       = "${var.name_prefix}-drain-dead-letter"
   labels                     = local.labels
@@ -35,6 +39,8 @@ resource "google_pubsub_topic" "drain_dead_letter" {
 # Not an Eventarc trigger, because Eventarc-created subscriptions cannot carry a dead-letter
 # policy.
 resource "google_pubsub_subscription" "ingest" {
+  for_each = local.push
+
   project                    = var.project_id
   name                       = "${var.name_prefix}-ingest"
   topic                      = google_pubsub_topic.logs.id
@@ -43,16 +49,16 @@ resource "google_pubsub_subscription" "ingest" {
   message_retention_duration = var.subscription_message_retention_duration
 
   push_config {
-    push_endpoint = google_cloudfunctions2_function.ingest.service_config[0].uri
+    push_endpoint = google_cloudfunctions2_function.ingest["this"].service_config[0].uri
 
     oidc_token {
-      service_account_email = google_service_account.push.email
-      audience              = google_cloudfunctions2_function.ingest.service_config[0].uri
+      service_account_email = google_service_account.push["this"].email
+      audience              = google_cloudfunctions2_function.ingest["this"].service_config[0].uri
     }
   }
 
   dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.ingest_dead_letter.id
+    dead_letter_topic     = google_pubsub_topic.ingest_dead_letter["this"].id
     max_delivery_attempts = var.max_delivery_attempts
   }
 
@@ -72,17 +78,19 @@ resource "google_pubsub_subscription" "ingest" {
   ]
 }
 
-# Pull: drain consumes in batches when Cloud Scheduler calls it, and archives to GCS.
+# Pull: drain consumes in batches when Cloud Scheduler calls it.
 resource "google_pubsub_subscription" "drain" {
+  for_each = local.pull
+
   project                    = var.project_id
-  name                       = "${var.name_prefix}-drain"
+  name                       = local.drain_subscription_name
   topic                      = google_pubsub_topic.logs.id
   labels                     = local.labels
   ack_deadline_seconds       = var.ack_deadline_seconds
   message_retention_duration = var.subscription_message_retention_duration
 
   dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.drain_dead_letter.id
+    dead_letter_topic     = google_pubsub_topic.drain_dead_letter["this"].id
     max_delivery_attempts = var.max_delivery_attempts
   }
 
@@ -100,10 +108,10 @@ resource "google_pubsub_subscription" "drain" {
 
 # Dead letters are only retained if a subscription exists on the dead-letter topic.
 resource "google_pubsub_subscription" "dead_letter" {
-  for_each = {
-    ingest = google_pubsub_topic.ingest_dead_letter.id
-    drain  = google_pubsub_topic.drain_dead_letter.id
-  }
+  for_each = merge(
+    { for t in google_pubsub_topic.ingest_dead_letter : "ingest" => t.id },
+    { for t in google_pubsub_topic.drain_dead_letter : "drain" => t.id },
+  )
 
   project                    = var.project_id
   name                       = "${var.name_prefix}-${each.key}-dead-letter"
@@ -135,10 +143,10 @@ resource "google_project_service_identity" "pubsub" {
 # The Pub/Sub service agent forwards undeliverable messages: it must publish to the
 # dead-letter topics and subscribe to the source subscriptions (to ack what it forwarded).
 resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letter" {
-  for_each = {
-    ingest = google_pubsub_topic.ingest_dead_letter.name
-    drain  = google_pubsub_topic.drain_dead_letter.name
-  }
+  for_each = merge(
+    { for t in google_pubsub_topic.ingest_dead_letter : "ingest" => t.name },
+    { for t in google_pubsub_topic.drain_dead_letter : "drain" => t.name },
+  )
 
   project = var.project_id
   topic   = each.value
@@ -149,10 +157,10 @@ resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letter" {
 }
 
 resource "google_pubsub_subscription_iam_member" "pubsub_agent_source" {
-  for_each = {
-    ingest = google_pubsub_subscription.ingest.name
-    drain  = google_pubsub_subscription.drain.name
-  }
+  for_each = merge(
+    { for s in google_pubsub_subscription.ingest : "ingest" => s.name },
+    { for s in google_pubsub_subscription.drain : "drain" => s.name },
+  )
 
   project      = var.project_id
   subscription = each.value

@@ -665,8 +665,19 @@ variable "drain_budget_seconds" {
   }
 }
 
+variable "mode" {
+  description = "How exported entries are processed. \"batch\" (the default, cheapest): Cloud Scheduler calls drain every drain_schedule; drain pulls up to drain_batch_size messages at a time and writes the rows and the archive, one append per table and one object per (log, hour) per batch; rows within about a minute; no push subscription, no ingest function. \"push\": Pub/Sub pushes each message to ingest, which writes its row within seconds; one function request per message; no drain, no scheduler, and no archive unless ingest_write_archive. \"both\": ingest writes rows within seconds and drain archives every drain_schedule."
+  type        = string
+  default     = "batch"
+
+  validation {
+    condition     = contains(["batch", "push", "both"], var.mode)
+    error_message = "mode must be batch, push or both."
+  }
+}
+
 variable "drain_write_bigquery" {
-  description = "Whether drain also writes request rows to BigQuery (DRAIN_WRITE_BIGQUERY). False by default: ingest writes BigQuery, drain archives."
+  description = "In mode both, whether drain also writes request rows to BigQuery (DRAIN_WRITE_BIGQUERY), besides ingest. In batch mode drain always writes them; in push mode there is no drain."
   type        = bool
   default     = false
 }
@@ -689,9 +700,9 @@ variable "ingest_batch_wait_ms" {
 }
 
 variable "drain_schedule" {
-  description = "Cron schedule of the Cloud Scheduler job that calls drain."
+  description = "Cron schedule of the Cloud Scheduler job that calls drain (modes batch and both): how long rows (batch) and archive objects wait at most. Every minute by default; each run is one function request, and one archive object per (log, hour) at least."
   type        = string
-  default     = "*/5 * * * *"
+  default     = "* * * * *"
 
   validation {
     condition     = length(split(" ", trimspace(var.drain_schedule))) == 5

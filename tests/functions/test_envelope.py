@@ -8,8 +8,10 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # untyped package
 
 from functions.envelope import EnvelopeError, from_pulled, from_push_body
+from functions.message import Message
 
 # Push body per cloud.google.com/pubsub/docs/push#receive_push; functions-framework's
 # CloudEvent for it (and Eventarc's) carries the same object as `data`.
@@ -59,6 +61,18 @@ def test_pulled_message() -> None:
     message = from_pulled(pulled, "projects/p/subscriptions/drain")
     assert (message.data, message.data_is_base64, message.publish_time) == (b"{}", False, "2026-11-20T09:15:03.123000Z")
     assert (message.subscription, message.ordering_key) == ("projects/p/subscriptions/drain", None)
+
+
+def test_pulled_message_as_the_client_returns_it() -> None:
+    """The proto-plus message of google-cloud-pubsub, read through its underlying protobuf."""
+    published = datetime(2026, 11, 20, 9, 15, 3, 123456, tzinfo=UTC)
+    pulled = pubsub_v1.types.PubsubMessage(data=b"{}", message_id="42", publish_time=published, attributes={"k": "v"})
+    message = from_pulled(pulled, "projects/p/subscriptions/drain")
+    assert message == Message(
+        data=b"{}", message_id="42", publish_time="2026-11-20T09:15:03.123456Z", attributes={"k": "v"},
+        subscription="projects/p/subscriptions/drain", data_is_base64=False,
+    )  # fmt: skip
+    assert from_pulled(pubsub_v1.types.PubsubMessage(data=b"x"), None).publish_time is None
 
 
 def test_non_ascii_data_is_kept_for_the_decoder_to_refuse() -> None:

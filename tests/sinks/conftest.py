@@ -14,10 +14,11 @@ from urllib.parse import quote
 import orjson
 import pytest
 
+from functions import timestamps
 from functions.config import Settings, WriteMethod
-from functions.error_row import error_row
 from functions.message import Message
 from functions.outcome import NOT_JSON, Outcome
+from functions.pipeline import failed
 from local.emulators import Stack
 from sinks.archive import MAX_OBJECT_BYTES, Archiver
 from sinks.bigquery import BigQuerySink
@@ -48,7 +49,8 @@ def http_outcome(
     message_id: str | None = None,
     **row_overrides: Any,
 ) -> Outcome:
-    """An `http` outcome for the n-th request of an HTTP(S) load balancer request log; `row_overrides` edit its row."""
+    """An `http` outcome for the n-th request of an HTTP(S) load balancer request log; `row_overrides` edit its row.
+    `time` is normalised as the parser does (once, before any sink sees it)."""
     insert_id = f"1q2w3e{n:06d}" if insert_id == "default" else insert_id
     message_id = message_id or f"{9000000000 + n}"
     entry = {
@@ -79,6 +81,7 @@ def http_outcome(
         "labels": {"env": "prod"},
     }
     payload = orjson.dumps(entry)
+    time = timestamps.normalize(time) or time
     row: dict[str, Any] = {
         "timestamp": time,
         "receive_timestamp": "2024-05-01T10:15:00.456789Z",
@@ -125,16 +128,7 @@ def http_outcome(
 
 
 def error_outcome(message_id: str, payload: bytes = b"\xffnot json") -> Outcome:
-    msg = message(payload, message_id)
-    detail = "message data is not JSON"
-    return Outcome(
-        kind="error",
-        message=msg,
-        payload=payload,
-        row=error_row(msg, payload, NOT_JSON, detail, "decode"),
-        reason=NOT_JSON,
-        detail=detail,
-    )
+    return failed(message(payload, message_id), payload, NOT_JSON, "message data is not JSON", "decode")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from functions.config import WriteMethod
 from functions.outcome import BQ_REJECTED
 from local.emulators import Stack
-from sinks.bigquery import BigQuerySink, WriteReport
+from sinks.bigquery import BigQuerySink, Written
 from sinks.clients import make_bigquery_client
 from sinks.errors import DestinationError, RetryableError
 from tests.sinks.conftest import Destinations, error_outcome, http_outcome
@@ -35,7 +35,7 @@ def test_typed_rows_land_and_query_back(dest: Destinations, method: WriteMethod)
     sink.ensure()
     outcomes = [http_outcome(n) for n in range(3)] + [error_outcome("e1")]
     report = sink.write(outcomes)
-    assert report == WriteReport(rows=3, error_rows=1, rejected=0, api_calls=2)
+    assert report == Written(rows=3, error_rows=1, rejected=0, api_calls=2)
 
     rows = query(sink, "SELECT * FROM `{ds}.http_requests` ORDER BY path")
     assert [r["path"] for r in rows] == ["/posts/0", "/posts/1", "/posts/2"]
@@ -171,3 +171,21 @@ def test_one_sink_serves_concurrent_writes(dest: Destinations, method: WriteMeth
         reports = list(pool.map(sink.write, batches))
     assert sum(r.rows for r in reports) == 400
     assert query(sink, "SELECT COUNT(DISTINCT insert_id) AS n FROM `{ds}.http_requests`") == [{"n": 400}]
+
+
+def test_insert_all_requests_stay_under_10_mb_as_sent(dest: Destinations) -> None:
+    """The client library sends stdlib-JSON with every non-ASCII character escaped (6 bytes for
+    3 UTF-8 bytes): error rows of Japanese text are twice their UTF-8 size on the wire. Requests
+    are measured as the real client sends them to the emulator."""
+    sink = dest.sink("insert_all")
+    sink.ensure()
+    sent: list[int] = []
+    session = sink._bigquery()._http  # the sink's own client: its requests.Session records each body sent
+    session.hooks["response"].append(lambda response, *_, **__: sent.append(len(response.request.body or b"")))
+    text = "ログの日本語テキスト" * 34_900  # 349,000 characters, 1,047,000 bytes of UTF-8: under the 1 MiB payload cut
+    outcomes = [error_outcome(f"jp{n}", text.encode()) for n in range(3)]
+    report = sink.write(outcomes)
+    assert sent and max(sent) <= 10_000_000, f"request bodies of {sent} bytes: BigQuery refuses over 10 MB"
+    assert report == Written(error_rows=3, api_calls=2)
+    stored = query(sink, "SELECT message_id, payload FROM `{ds}.errors` ORDER BY message_id")
+    assert [(r["message_id"], r["payload"]) for r in stored] == [(f"jp{n}", text) for n in range(3)]

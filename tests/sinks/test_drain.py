@@ -146,3 +146,27 @@ def test_an_empty_subscription_is_one_info_line(
     assert (status, summary["stopped"], summary["pulled"]) == (200, "empty", 0)
     (line,) = json_lines(capsys.readouterr().out)
     assert line["severity"] == "INFO"
+
+
+class FewAtATime(FakePuller):
+    """Pub/Sub answers a pull with what it has at hand, often fewer messages than asked for."""
+
+    def pull(self, max_messages: int) -> list:  # type: ignore[type-arg]
+        return super().pull(min(max_messages, 3))
+
+
+def test_pulls_fill_a_batch_so_one_store_call_takes_up_to_the_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    puller = FewAtATime(batch(11))
+    store = RecordingStore()
+    status, summary = call(runtime_with(store, {"DRAIN_BATCH_SIZE": "8"}, puller), monkeypatch)
+    assert (status, summary["stopped"], summary["acked"], summary["batches"]) == (200, "empty", 11, 2)
+    assert [len(b) for b in store.batches] == [8, 3]  # one append per table and one object per (log, hour) each
+    assert puller.pulls == 3 + 2  # the second batch ended on an empty pull, and the run with it
+
+
+def test_a_pull_failing_mid_batch_stores_and_acks_what_was_pulled_then_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    puller = FewAtATime(batch(8), pull_faults={2: RetryableError("pull from s: 503 Service Unavailable")})
+    store = RecordingStore()
+    status, summary = call(runtime_with(store, {}, puller), monkeypatch)
+    assert (status, summary["stage"], summary["acked"]) == (500, "pull", 3)
+    assert [len(b) for b in store.batches] == [3] and len(puller.acked) == 3 and puller.released == []

@@ -59,7 +59,7 @@ def _find(commands: list[list[str]], *prefix: str) -> list[str]:
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_dry_run_deploys_both_functions_behind_iam(tmp_path: Path) -> None:
-    commands = dry_run(tmp_path)
+    commands = dry_run(tmp_path, MODE="both")
     ingest = _find(commands, "gcloud", "functions", "deploy", "logexport-ingest")
     assert _flag(ingest, "entry-point") == "ingest"
     assert _flag(ingest, "runtime") == "python312"
@@ -82,6 +82,33 @@ def test_dry_run_deploys_both_functions_behind_iam(tmp_path: Path) -> None:
     assert _flag(pull, "dead-letter-topic") == "logexport-drain-dead-letter"
     # No project-level grant at all.
     assert not [c for c in commands if c[:3] == ["gcloud", "projects", "add-iam-policy-binding"]]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_the_default_mode_is_batch_drain_writes_rows_every_minute_and_nothing_pushes(tmp_path: Path) -> None:
+    commands = dry_run(tmp_path)
+    deployed = [c[3] for c in commands if c[:3] == ["gcloud", "functions", "deploy"]]
+    assert deployed == ["logexport-drain"]
+    drain = _find(commands, "gcloud", "functions", "deploy", "logexport-drain")
+    env = dict(pair.split("=", 1) for pair in _flag(drain, "set-env-vars").split(","))
+    assert env["DRAIN_WRITE_BIGQUERY"] == "true"
+    assert _flag(_find(commands, "gcloud", "scheduler", "jobs", "create", "http", "logexport-drain"), "schedule") == (
+        "* * * * *"
+    )
+    created = [c[4] for c in commands if c[:4] == ["gcloud", "pubsub", "subscriptions", "create"]]
+    assert sorted(created) == ["logexport-drain", "logexport-drain-dead-letter"]
+    accounts = [c[4] for c in commands if c[:4] == ["gcloud", "iam", "service-accounts", "create"]]
+    assert sorted(accounts) == ["logexport-drain", "logexport-sched"]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_push_mode_deploys_ingest_alone_with_no_scheduler(tmp_path: Path) -> None:
+    commands = dry_run(tmp_path, MODE="push")
+    assert [c[3] for c in commands if c[:3] == ["gcloud", "functions", "deploy"]] == ["logexport-ingest"]
+    assert not [c for c in commands if c[:3] == ["gcloud", "scheduler", "jobs"]]
+    created = [c[4] for c in commands if c[:4] == ["gcloud", "pubsub", "subscriptions", "create"]]
+    assert sorted(created) == ["logexport-ingest", "logexport-ingest-dead-letter"]
+    assert not [c for c in commands if c[:4] == ["gcloud", "storage", "buckets", "add-iam-policy-binding"]]
 
 
 @pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")

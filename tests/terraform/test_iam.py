@@ -129,7 +129,8 @@ def test_the_build_account_gets_what_a_build_needs_and_no_more(root: Module) -> 
 def test_runtime_accounts_edit_the_dataset(root: Module, sa: str) -> None:
     editor = root.resource("google_bigquery_dataset_iam_member", f"{sa}_editor")
     assert editor["role"] == "roles/bigquery.dataEditor"
-    assert expr(editor["member"]) == f"google_service_account.{sa}.member"
+    assert expr(editor["for_each"]) == f"google_service_account.{sa}"  # one grant when the mode deploys it
+    assert expr(editor["member"]) == "each.value.member"
 
 
 def test_archive_creators_are_drain_and_ingest_only_when_it_archives(root: Module) -> None:
@@ -138,16 +139,19 @@ def test_archive_creators_are_drain_and_ingest_only_when_it_archives(root: Modul
     assert expr(creator["bucket"]) == "google_storage_bucket.archive.name"
     # python-hcl2 mixes quote styles inside object literals: compare without quotes.
     for_each = re.sub("[\"']", "", " ".join(str(creator["for_each"]).split()))
-    assert "merge({drain: ${google_service_account.drain.member}}, " in for_each
-    assert "var.ingest_write_archive ? {ingest: ${google_service_account.ingest.member}} : {})" in for_each
+    assert "merge({for sa in google_service_account.drain : drain => sa.member}, " in for_each
+    assert (
+        "var.ingest_write_archive ? {for sa in google_service_account.ingest : ingest => sa.member} : {})" in for_each
+    )
     assert root.variables["ingest_write_archive"]["default"] is False
 
 
 def test_only_drain_consumes_the_drain_subscription(root: Module) -> None:
     grant = root.resource("google_pubsub_subscription_iam_member", "drain_subscriber")
     assert grant["role"] == "roles/pubsub.subscriber"
-    assert expr(grant["subscription"]) == "google_pubsub_subscription.drain.name"
-    assert expr(grant["member"]) == "google_service_account.drain.member"
+    assert expr(grant["for_each"]) == "local.pull"
+    assert expr(grant["subscription"]) == 'google_pubsub_subscription.drain["this"].name'
+    assert expr(grant["member"]) == 'google_service_account.drain["this"].member'
     # No runtime account holds any topic- or project-level Pub/Sub role.
     for rtype, name, body in _iam_resources(root):
         if str(body.get("role", "")).startswith("roles/pubsub."):
@@ -163,8 +167,8 @@ def test_run_invoker_only_for_the_push_and_scheduler_accounts(root: Module) -> N
         if body.get("role") in INVOKER_ROLES
     }
     assert invokers == {
-        "google_cloudfunctions2_function.ingest.name": "google_service_account.push.member",
-        "google_cloudfunctions2_function.drain.name": "google_service_account.scheduler.member",
+        'google_cloudfunctions2_function.ingest["this"].name': 'google_service_account.push["this"].member',
+        'google_cloudfunctions2_function.drain["this"].name': 'google_service_account.scheduler["this"].member',
         'google_cloudfunctions2_function.forward["this"].name': 'google_service_account.forward_scheduler["this"].member',
     }
 
@@ -172,5 +176,6 @@ def test_run_invoker_only_for_the_push_and_scheduler_accounts(root: Module) -> N
 def test_token_creator_is_scoped_to_the_push_account(root: Module) -> None:
     grant = root.resource("google_service_account_iam_member", "pubsub_agent_token_creator")
     assert grant["role"] == "roles/iam.serviceAccountTokenCreator"
-    assert expr(grant["service_account_id"]) == "google_service_account.push.name"
+    assert expr(grant["for_each"]) == "var.grant_token_creator_to_pubsub_agent ? google_service_account.push : {}"
+    assert expr(grant["service_account_id"]) == "each.value.name"
     assert expr(grant["member"]) == "local.pubsub_service_agent"

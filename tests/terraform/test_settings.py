@@ -67,7 +67,7 @@ def test_terraform_sets_every_setting_of_the_reference(root: Module) -> None:
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_the_gcloud_script_sets_every_setting_of_the_reference(tmp_path: Path) -> None:
     commands = dry_run(
-        tmp_path, FORWARD_DESTINATION="syslog+tls://logs7.papertrailapp.com:51234", FORWARD_CA_SECRET="ca"
+        tmp_path, MODE="both", FORWARD_DESTINATION="syslog+tls://logs7.papertrailapp.com:51234", FORWARD_CA_SECRET="ca"
     )
     deploys = [c for c in commands if c[:3] == ["gcloud", "functions", "deploy"]]
     assert len(deploys) == 3
@@ -81,8 +81,11 @@ def test_the_gcloud_script_sets_every_setting_of_the_reference(tmp_path: Path) -
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_the_gcloud_script_refuses_budgets_that_cannot_nest(tmp_path: Path) -> None:
+    (tmp_path / "push").mkdir()
     with pytest.raises(AssertionError, match="INGEST_TIMEOUT_SECONDS"):
-        dry_run(tmp_path, WRITE_BUDGET_SECONDS="100")
+        dry_run(tmp_path / "push", MODE="push", WRITE_BUDGET_SECONDS="100")
+    with pytest.raises(AssertionError, match="DRAIN_TIMEOUT_SECONDS"):
+        dry_run(tmp_path, WRITE_BUDGET_SECONDS="100")  # batch: drain writes rows and archive
 
 
 # --- the same budgets in Terraform and in Settings ---------------------------------------------
@@ -102,12 +105,15 @@ def _evaluate(root: Module, expression: str, variables: dict[str, Any], depth: i
     text = expression.strip()
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1]
-    text = re.sub(r"\(?(var\.[a-z0-9_]+) \? ([0-9.]+) : ([0-9.]+)\)?", r"(\2 if \1 else \3)", text)
+    text = re.sub(r"\(?((?:var|local)\.[a-z0-9_]+) \? ([0-9.]+) : ([0-9.]+)\)?", r"(\2 if \1 else \3)", text)
+    text = text.replace("||", " or ")
     for name in set(re.findall(r"local\.([a-z0-9_]+)", text)):
         value = root.local(name)
         text = text.replace(f"local.{name}", f"({_evaluate(root, str(value), variables, depth + 1)})")
     text = re.sub(r"var\.([a-z0-9_]+)", lambda m: repr(variables[m.group(1)]), text)
-    assert re.fullmatch(r"[0-9.()+\-*/<>= ifelsTrueFals]+", text), f"cannot evaluate: {text}"
+    assert re.fullmatch(r"([0-9.()+\-*/<>= ]|if|else|or|True|False|'[a-z]+'|\"[a-z]+\")+", text), (
+        f"cannot evaluate: {text}"
+    )
     return eval(text)  # checked above: numbers, operators, booleans only
 
 
@@ -122,7 +128,7 @@ def _functions_accept(function: str, variables: dict[str, Any]) -> bool:
         write_budget_seconds=variables["write_budget_seconds"],
         ingest_batch_wait_ms=variables["ingest_batch_wait_ms"],
         ingest_write_archive=variables["ingest_write_archive"],
-        drain_write_bigquery=variables["drain_write_bigquery"],
+        drain_write_bigquery=variables["mode"] == "batch" or variables["drain_write_bigquery"],
         drain_budget_seconds=variables["drain_budget_seconds"],
         ingest_timeout_seconds=variables["ingest_timeout_seconds"],
         drain_timeout_seconds=variables["drain_timeout_seconds"],
@@ -140,6 +146,7 @@ def test_terraform_refuses_exactly_the_budgets_the_functions_refuse(root: Module
         "write_budget_seconds": [5, 30, 58, 120],
         "ingest_batch_wait_ms": [0, 20, 1000],
         "ingest_write_archive": [False, True],
+        "mode": ["batch", "both"],  # batch: drain writes rows whatever drain_write_bigquery says
         "drain_write_bigquery": [False, True],
         "drain_budget_seconds": [60, 200, 250],
         "ingest_timeout_seconds": [30, 60, 120],

@@ -122,10 +122,10 @@ def test_push_subscription_targets_ingest_with_oidc(root: Module) -> None:
     sub = root.resource("google_pubsub_subscription", "ingest")
     assert expr(sub["topic"]) == "google_pubsub_topic.logs.id"
     push = block(sub, "push_config")
-    assert expr(push["push_endpoint"]) == "google_cloudfunctions2_function.ingest.service_config[0].uri"
+    assert expr(push["push_endpoint"]) == 'google_cloudfunctions2_function.ingest["this"].service_config[0].uri'
     oidc = block(push, "oidc_token")
-    assert expr(oidc["service_account_email"]) == "google_service_account.push.email"
-    assert expr(oidc["audience"]) == "google_cloudfunctions2_function.ingest.service_config[0].uri"
+    assert expr(oidc["service_account_email"]) == 'google_service_account.push["this"].email'
+    assert expr(oidc["audience"]) == 'google_cloudfunctions2_function.ingest["this"].service_config[0].uri'
     assert expr(sub["ack_deadline_seconds"]) == "var.ack_deadline_seconds"
     retry = block(sub, "retry_policy")
     assert expr(retry["minimum_backoff"]) == "var.retry_minimum_backoff"
@@ -144,7 +144,7 @@ def test_drain_subscription_is_pull(root: Module) -> None:
 def test_each_subscription_has_its_own_dead_letter_topic(root: Module, consumer: str) -> None:
     sub = root.resource("google_pubsub_subscription", consumer)
     policy = block(sub, "dead_letter_policy")
-    assert expr(policy["dead_letter_topic"]) == f"google_pubsub_topic.{consumer}_dead_letter.id"
+    assert expr(policy["dead_letter_topic"]) == f'google_pubsub_topic.{consumer}_dead_letter["this"].id'
     assert expr(policy["max_delivery_attempts"]) == "var.max_delivery_attempts"
     assert root.resource("google_pubsub_topic", f"{consumer}_dead_letter")
     # A pull subscription on the dead-letter topic retains the dead letters.
@@ -310,7 +310,7 @@ def test_functions_run_from_the_zip_as_their_own_service_account(root: Module, n
     storage = block(block(build, "source"), "storage_source")
     assert expr(storage["object"]) == "google_storage_bucket_object.source.name"
     service = block(function, "service_config")
-    assert expr(service["service_account_email"]) == f"google_service_account.{sa}.email"
+    assert expr(service["service_account_email"]) == f'google_service_account.{sa}["this"].email'
     for knob, variable in (
         ("max_instance_count", "max_instances"),
         ("min_instance_count", "min_instances"),
@@ -364,9 +364,11 @@ def test_function_environment_names(root: Module) -> None:
     assert expr(drain_only["DRAIN_TIMEOUT_SECONDS"]) == "tostring(var.drain_timeout_seconds)"
     assert expr(drain_only["DRAIN_SUBSCRIPTION"]) == "local.drain_subscription_path"
     assert root.local("drain_subscription_path") == (
-        "projects/${var.project_id}/subscriptions/${google_pubsub_subscription.drain.name}"
+        "projects/${var.project_id}/subscriptions/${local.drain_subscription_name}"
     )
-    assert expr(drain_only["DRAIN_WRITE_BIGQUERY"]) == 'var.drain_write_bigquery ? "true" : "false"'
+    assert expr(root.resource("google_pubsub_subscription", "drain")["name"]) == "local.drain_subscription_name"
+    assert expr(drain_only["DRAIN_WRITE_BIGQUERY"]) == 'local.drain_write_bigquery ? "true" : "false"'
+    assert expr(root.local("drain_write_bigquery")) == 'var.mode == "batch" || var.drain_write_bigquery'
     assert root.variables["drain_write_bigquery"]["default"] is False
     assert root.variables["bigquery_write_method"]["default"] == "storage_write"
 
@@ -374,11 +376,11 @@ def test_function_environment_names(root: Module) -> None:
 def test_scheduler_calls_drain_with_oidc(root: Module) -> None:
     job = root.resource("google_cloud_scheduler_job", "drain")
     assert expr(job["schedule"]) == "var.drain_schedule"
-    assert root.variables["drain_schedule"]["default"] == "*/5 * * * *"
+    assert root.variables["drain_schedule"]["default"] == "* * * * *"  # rows within about a minute in batch mode
     target = block(job, "http_target")
-    assert expr(target["uri"]) == "google_cloudfunctions2_function.drain.service_config[0].uri"
+    assert expr(target["uri"]) == 'google_cloudfunctions2_function.drain["this"].service_config[0].uri'
     oidc = block(target, "oidc_token")
-    assert expr(oidc["service_account_email"]) == "google_service_account.scheduler.email"
+    assert expr(oidc["service_account_email"]) == 'google_service_account.scheduler["this"].email'
     assert not blocks(target, "oauth_token")
 
 
