@@ -26,6 +26,7 @@ falling back to the message id when an entry has no insertId.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -284,12 +285,14 @@ def _insert_rows(
     )
 
 
-def _request_row_id(row: Row) -> str:
-    """The LogEntry's identity, which Cloud Logging defines as insertId plus timestamp (as the
-    dedup view does), else the Pub/Sub message id."""
+def request_row_id(row: Row) -> str:
+    """The LogEntry's identity as the dedup view reads it (log name, insertId, timestamp: two
+    logs may share an insertId), hashed to a fixed 32 characters whatever the log name's length;
+    else the Pub/Sub message id."""
     insert_id = row.get("insert_id")
     if insert_id:
-        return f"{insert_id}@{row.get('timestamp')}"
+        identity = f"{row.get('log_name')}\n{insert_id}\n{row.get('timestamp')}"
+        return hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
     key = row.get("message_id")
     return str(key) if key else uuid.uuid4().hex
 
@@ -299,7 +302,7 @@ def _error_row_id(row: Row) -> str:
     return f"{message_id}:{row.get('reason')}:{row.get('stage')}" if message_id else uuid.uuid4().hex
 
 
-_ROW_IDS: dict[str, Callable[[Row], str]] = {HTTP_REQUESTS.name: _request_row_id, ERRORS.name: _error_row_id}
+_ROW_IDS: dict[str, Callable[[Row], str]] = {HTTP_REQUESTS.name: request_row_id, ERRORS.name: _error_row_id}
 
 
 # -- shared --------------------------------------------------------------------------------------

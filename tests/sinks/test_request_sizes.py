@@ -8,7 +8,7 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sinks.bigquery import MAX_REQUEST_BYTES, insert_all_bytes, split_requests
+from sinks.bigquery import MAX_REQUEST_BYTES, insert_all_bytes, request_row_id, split_requests
 from tests.sinks.conftest import error_outcome, http_outcome
 
 
@@ -35,3 +35,16 @@ def test_insert_all_sizes_add_up_to_the_body_the_client_sends() -> None:
     assert sum(insert_all_bytes(row, row_id) for row, row_id in zip(rows, ids, strict=True)) == (
         body_bytes - envelope + len(", ")  # the last row has no separator after it
     )
+
+
+def test_row_ids_tell_logs_apart_and_repeat_for_a_redelivery() -> None:
+    """insertAll drops a row whose insertId it saw a minute before: two logs' entries that share
+    an insertId and a timestamp (the view keeps both) must not share a row id."""
+    row = http_outcome(1).row
+    assert row is not None and row["insert_id"] and row["log_name"]
+    other_log = {**row, "log_name": "projects/p/logs/another"}
+    long_log = {**row, "log_name": "projects/p/logs/" + "x" * 500}
+    assert request_row_id(row) == request_row_id(dict(row))  # redelivered: BigQuery may drop it
+    assert request_row_id(row) != request_row_id(other_log)
+    assert len(request_row_id(long_log)) == 32
+    assert request_row_id({**row, "insert_id": None, "message_id": "m1"}) == "m1"
