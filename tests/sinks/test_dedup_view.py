@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from sinks.bigquery import DEDUP_VIEW
+from functions.config import Settings
+from sinks.bigquery import BigQuerySink
 from tests.sinks.conftest import Destinations, http_outcome
 from tests.sinks.test_bigquery import query
 
@@ -55,14 +56,14 @@ def test_one_row_per_cloud_logging_entry(dest: Destinations) -> None:
     )
     assert query(sink, "SELECT COUNT(*) AS n FROM `{ds}.http_requests`") == [{"n": 9}]
 
-    rows = query(sink, f"SELECT message_id FROM `{{ds}}.{DEDUP_VIEW}` ORDER BY message_id")
+    rows = query(sink, "SELECT message_id FROM `{ds}.http_requests_dedup` ORDER BY message_id")
     assert [r["message_id"] for r in rows] == ["m1-first", "m2", "m3", "m4", "m5", "m6"]
 
     # A filter on the partitioning column through the view (what pruning relies on) gives the
     # same rows as filtering afterwards.
     day = query(
         sink,
-        f"SELECT message_id FROM `{{ds}}.{DEDUP_VIEW}` "
+        "SELECT message_id FROM `{ds}.http_requests_dedup` "
         "WHERE timestamp >= TIMESTAMP '2024-05-01' AND timestamp < TIMESTAMP '2024-05-02' ORDER BY message_id",
     )
     assert [r["message_id"] for r in day] == ["m1-first", "m2", "m3", "m4", "m5"]
@@ -73,5 +74,13 @@ def test_the_view_keeps_every_column_of_the_table(dest: Destinations) -> None:
     sink.ensure()
     sink.write([http_outcome(1)])
     (table_row,) = query(sink, "SELECT * FROM `{ds}.http_requests`")
-    (view_row,) = query(sink, f"SELECT * FROM `{{ds}}.{DEDUP_VIEW}`")
+    (view_row,) = query(sink, "SELECT * FROM `{ds}.http_requests_dedup`")
     assert view_row == table_row
+
+
+def test_the_view_is_named_after_the_requests_table(dest: Destinations) -> None:
+    """`<table>_dedup` over that table, as Terraform, the gcloud script and the report name it."""
+    sink = BigQuerySink(Settings.from_env({**dest.env(), "BIGQUERY_TABLE": "web_requests"}))
+    sink.ensure()
+    sink.write([http_outcome(1, message_id="w1")])
+    assert query(sink, "SELECT message_id FROM `{ds}.web_requests_dedup`") == [{"message_id": "w1"}]
