@@ -56,6 +56,7 @@ INGEST_BATCH_WAIT_MS="${INGEST_BATCH_WAIT_MS:-20}"       # concurrent ingest req
 WRITE_BUDGET_SECONDS="${WRITE_BUDGET_SECONDS:-30}"       # retry time of one write, within the timeouts
 MAX_MESSAGE_BYTES="${MAX_MESSAGE_BYTES:-10485760}"       # larger messages become too_large error rows
 LOG_LEVEL="${LOG_LEVEL:-INFO}"                           # DEBUG adds one log line per message
+BUILD_SERVICE_ACCOUNT="${BUILD_SERVICE_ACCOUNT:-}"       # email of the account Cloud Build builds as; default <prefix>-build
 DRAIN_SCHEDULE="${DRAIN_SCHEDULE:-* * * * *}"            # rows (batch) and archive objects wait at most this
 TIME_ZONE="${TIME_ZONE:-Etc/UTC}"
 # Forwarding to syslog (Papertrail...): off unless FORWARD_DESTINATION or FORWARD_DESTINATION_SECRET is set.
@@ -142,6 +143,8 @@ INGEST_SA=$(sa_email ingest)
 DRAIN_SA=$(sa_email drain)
 PUSH_SA=$(sa_email push)
 SCHED_SA=$(sa_email sched)
+BUILD_SA="${BUILD_SERVICE_ACCOUNT:-$(sa_email build)}"
+REPOSITORY="${PREFIX}-functions"
 
 CONSUMERS=() RUNTIME_SAS=() ROLES=()            # by mode: the functions, their runtime accounts, every account
 if [[ $PUSH == 1 ]]; then CONSUMERS+=("$INGEST"); RUNTIME_SAS+=("$INGEST_SA"); ROLES+=(ingest push); fi
@@ -162,6 +165,27 @@ for role in "${ROLES[@]}"; do
     run gcloud iam service-accounts create "${PREFIX}-${role}" --project="$PROJECT_ID" \
       --display-name="logexport ${role}"
 done
+
+# The build account. Projects created since mid-2024 give Cloud Build's default account no
+# build roles, so a first deploy there fails; builds run as this account instead, with what a
+# build needs: write its logs, push the image to our repository, read the uploaded source.
+BUILD_SA_NEW=0
+if [[ -z $BUILD_SERVICE_ACCOUNT ]] && ! exists gcloud iam service-accounts describe "$BUILD_SA" --project="$PROJECT_ID"; then
+  run gcloud iam service-accounts create "${PREFIX}-build" --project="$PROJECT_ID" --display-name="logexport build"
+  BUILD_SA_NEW=1
+fi
+exists gcloud artifacts repositories describe "$REPOSITORY" --project="$PROJECT_ID" --location="$REGION" ||
+  run gcloud artifacts repositories create "$REPOSITORY" --project="$PROJECT_ID" --location="$REGION" \
+    --repository-format=docker --description="logexport function images"
+run gcloud artifacts repositories add-iam-policy-binding "$REPOSITORY" --project="$PROJECT_ID" --location="$REGION" \
+  --member="serviceAccount:${BUILD_SA}" --role=roles/artifactregistry.writer
+run gcloud projects add-iam-policy-binding "$PROJECT_ID" --member="serviceAccount:${BUILD_SA}" \
+  --role=roles/logging.logWriter --condition=None
+# gcloud uploads the source to the Google-managed bucket gcf-v2-sources-NUMBER-REGION, which
+# exists only after the first deploy: the read is granted on the project, limited to that bucket.
+run gcloud projects add-iam-policy-binding "$PROJECT_ID" --member="serviceAccount:${BUILD_SA}" \
+  --role=roles/storage.objectViewer \
+  --condition="expression=resource.name.startsWith(\"projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-${REGION}\"),title=logexport-function-sources"
 
 # --- 3. Pub/Sub topics ------------------------------------------------------------------
 # --message-retention-duration: the topic keeps messages 1 day so subscriptions can seek back.
@@ -293,8 +317,16 @@ except ConfigError as error:
 #   --concurrency               concurrent requests per instance
 #   --max-instances             upper bound of the autoscaler (cost and quota guard)
 #   --timeout                   request timeout
+#   --build-service-account     the build account above; --docker-repository: our repository
 common=(--gen2 --runtime="$RUNTIME" --region="$REGION" --project="$PROJECT_ID" --source=.
-  --ingress-settings=internal-only --quiet)
+  --ingress-settings=internal-only --quiet
+  --build-service-account="projects/${PROJECT_ID}/serviceAccounts/${BUILD_SA}"
+  --docker-repository="projects/${PROJECT_ID}/locations/${REGION}/repositories/${REPOSITORY}")
+# A new account's grants take a minute to reach Cloud Build (Terraform waits 60 s too).
+if [[ $BUILD_SA_NEW == 1 && $DRY_RUN == 0 ]]; then
+  echo "waiting 60 s for the build account's grants to propagate" >&2
+  sleep 60
+fi
 
 if [[ $INGEST_TRIGGER == push ]]; then
   # --trigger-http + --entry-point=ingest: ingest is a CloudEvent function; with no Eventarc

@@ -80,8 +80,44 @@ def test_dry_run_deploys_both_functions_behind_iam(tmp_path: Path) -> None:
     assert _flag(push, "push-auth-service-account") == "logexport-push@demo-proj.iam.gserviceaccount.com"
     pull = _find(commands, "gcloud", "pubsub", "subscriptions", "create", "logexport-drain")
     assert _flag(pull, "dead-letter-topic") == "logexport-drain-dead-letter"
-    # No project-level grant at all.
-    assert not [c for c in commands if c[:3] == ["gcloud", "projects", "add-iam-policy-binding"]]
+    # Project-level grants: only the build account's logs, and its read of the function sources.
+    project_grants = [c for c in commands if c[:3] == ["gcloud", "projects", "add-iam-policy-binding"]]
+    assert {_flag(c, "member") for c in project_grants} == {f"serviceAccount:{BUILD_SA}"}
+    assert sorted(_flag(c, "role") for c in project_grants) == ["roles/logging.logWriter", "roles/storage.objectViewer"]
+
+
+BUILD_SA = "logexport-build@demo-proj.iam.gserviceaccount.com"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+@pytest.mark.parametrize("given", ["", "builder@other-proj.iam.gserviceaccount.com"])
+def test_functions_build_as_a_build_account_with_the_grants_a_build_needs(tmp_path: Path, given: str) -> None:
+    """New projects give Cloud Build's default account no build roles (since mid-2024), so the
+    script builds as its own account, as Terraform does, or as BUILD_SERVICE_ACCOUNT."""
+    commands = dry_run(tmp_path, MODE="both", BUILD_SERVICE_ACCOUNT=given)
+    account = given or BUILD_SA
+    created = [c for c in commands if c[:4] == ["gcloud", "iam", "service-accounts", "create"]]
+    assert ("logexport-build" in [c[4] for c in created]) == (not given)
+    repository = "projects/demo-proj/locations/europe-west1/repositories/logexport-functions"
+    deploys = [c for c in commands if c[:3] == ["gcloud", "functions", "deploy"]]
+    assert len(deploys) == 2
+    for deploy in deploys:
+        assert _flag(deploy, "build-service-account") == f"projects/demo-proj/serviceAccounts/{account}"
+        assert _flag(deploy, "docker-repository") == repository
+    writer = _find(commands, "gcloud", "artifacts", "repositories", "add-iam-policy-binding", "logexport-functions")
+    assert (_flag(writer, "member"), _flag(writer, "role")) == (
+        f"serviceAccount:{account}",
+        "roles/artifactregistry.writer",
+    )
+    grants = {_flag(c, "role"): c for c in commands if c[:3] == ["gcloud", "projects", "add-iam-policy-binding"]}
+    assert set(grants) == {"roles/logging.logWriter", "roles/storage.objectViewer"}
+    assert all(_flag(c, "member") == f"serviceAccount:{account}" for c in grants.values())
+    sources = _flag(grants["roles/storage.objectViewer"], "condition")
+    assert 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-<PROJECT_NUMBER>-europe-west1")' in sources
+    # Everything the build needs exists before the first deploy.
+    first_deploy = commands.index(deploys[0])
+    assert commands.index(writer) < first_deploy
+    assert all(commands.index(c) < first_deploy for c in grants.values())
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
@@ -98,7 +134,7 @@ def test_the_default_mode_is_batch_drain_writes_rows_every_minute_and_nothing_pu
     created = [c[4] for c in commands if c[:4] == ["gcloud", "pubsub", "subscriptions", "create"]]
     assert sorted(created) == ["logexport-drain", "logexport-drain-dead-letter"]
     accounts = [c[4] for c in commands if c[:4] == ["gcloud", "iam", "service-accounts", "create"]]
-    assert sorted(accounts) == ["logexport-drain", "logexport-sched"]
+    assert sorted(accounts) == ["logexport-build", "logexport-drain", "logexport-sched"]
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")

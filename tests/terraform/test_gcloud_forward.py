@@ -56,7 +56,10 @@ def test_forwarding_deploys_behind_iam_with_the_destination_in_secret_manager(tm
     assert _flag(job, "oidc-service-account-email") == "logexport-fwdcron@demo-proj.iam.gserviceaccount.com"
     invoker = _find(commands, "gcloud", "functions", "add-invoker-policy-binding", "logexport-forward")
     assert _flag(invoker, "member") == "serviceAccount:logexport-fwdcron@demo-proj.iam.gserviceaccount.com"
-    assert not [c for c in commands if c[:3] == ["gcloud", "projects", "add-iam-policy-binding"]]
+    project_grants = [c for c in commands if c[:3] == ["gcloud", "projects", "add-iam-policy-binding"]]
+    assert {_flag(c, "member") for c in project_grants} == {  # the build account's, nothing of forward's
+        "serviceAccount:logexport-build@demo-proj.iam.gserviceaccount.com"
+    }
 
 
 @pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")
