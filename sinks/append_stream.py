@@ -19,6 +19,12 @@ polls for readiness in 80 ms sleeps, and it takes no per-request timeout.
 Failure: a connection whose call errors or ends, or whose request gets no answer within the
 caller's timeout, is closed: every write waiting on it fails with a transient error (so
 sinks/retry.py tries again within the write budget) and the next write opens a new connection.
+
+Idle: a connection that sends nothing for IDLE_SECONDS half-closes (the server still answers
+what it was sent, then ends the call), so a sink nobody writes to any more holds no server
+resources: local-bigquery serves each open call on one of its 16 gRPC workers, and BigQuery
+limits concurrent connections per project. Traffic of one message every few seconds keeps it
+open; rarer writes pay for a new stream each, which is what they paid before.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ import grpc
 from google.api_core import exceptions as api_exceptions
 from google.cloud import bigquery_storage_v1
 from google.cloud.bigquery_storage_v1 import types
+
+IDLE_SECONDS = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,7 @@ class Connection:
         self._requests: queue.SimpleQueue[types.AppendRowsRequest | None] = queue.SimpleQueue()
         self._pending: deque[Future[types.AppendRowsResponse]] = deque()
         self._first = True
+        self._accepting = True  # False once closed or half-closed: the pool then opens a new one
         self._closed = False
         # The transport's raw stub, not `client.append_rows`: the wrapped method waits for the
         # first response before returning the call, which could then never be cancelled.
@@ -66,8 +75,8 @@ class Connection:
         threading.Thread(target=self._read, name="append-rows-reader", daemon=True).start()
 
     @property
-    def closed(self) -> bool:
-        return self._closed
+    def accepting(self) -> bool:
+        return self._accepting
 
     def append(self, rows: list[bytes], timeout: float) -> types.AppendRowsResponse:
         """Sends one request and waits up to `timeout` s for its response; a request left
@@ -86,7 +95,7 @@ class Connection:
         future: Future[types.AppendRowsResponse] = Future()
         data = types.AppendRowsRequest.ProtoData(rows=types.ProtoRows(serialized_rows=rows))
         with self._lock:
-            if self._closed:
+            if not self._accepting:
                 raise api_exceptions.ServiceUnavailable("AppendRows connection closed")  # type: ignore[no-untyped-call]
             if self._first:
                 data.writer_schema = self._schema
@@ -104,16 +113,30 @@ class Connection:
             if self._closed:
                 return
             self._closed = True
+            self._accepting = False
             pending = list(self._pending)
             self._pending.clear()
             self._requests.put(None)  # ends the request iterator, and with it gRPC's sending thread
         self._call.cancel()
         for future in pending:
             future.set_exception(reason)
-        log.info("AppendRows connection to %s closed: %s", self.stream, reason)
+        # An idle half-close ends the call too: only a close that failed writes is news.
+        log.log(
+            logging.INFO if pending else logging.DEBUG, "AppendRows connection to %s closed: %s", self.stream, reason
+        )
 
     def _request_iterator(self) -> Iterator[types.AppendRowsRequest]:
-        while (request := self._requests.get()) is not None:
+        while True:
+            try:
+                request = self._requests.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._requests.empty():  # nothing was sent meanwhile: half-close
+                        self._accepting = False
+                        return
+                continue
+            if request is None:
+                return
             yield request
 
     def _read(self) -> None:
@@ -156,7 +179,7 @@ class Connections:
         key = (stream, schema_name)
         with self._lock:
             connection = self._open.get(key)
-            if connection is None or connection.closed:
+            if connection is None or not connection.accepting:
                 connection = self._open[key] = Connection(self._client, stream, schema)
                 self.opened += 1
                 log.debug("AppendRows connection %d opened to %s", self.opened, stream)

@@ -6,10 +6,13 @@ Read top to bottom:
   retried forever. An error row rejected for its payload is written again without it.
 - `storage_write` (the default): AppendRows on the table's `_default` stream, rows encoded by
   sinks/proto_rows.py, over one long-lived connection per table that every write of the sink
-  shares (sinks/append_stream.py). The default stream commits as it appends (at-least-once, no offsets),
-  which is what a redelivered Pub/Sub batch needs; the `http_requests_dedup` view removes
-  duplicates. BigQuery commits none of a request's rows when one has an error, so the rejected
-  rows are set aside and the others appended again.
+  shares (sinks/append_stream.py): `ingest` and `drain` alike, so there is one way to append,
+  and a warm `drain` instance keeps its connection from one scheduled run to the next (one the
+  server closed in between is replaced, by the next run at the latest). The default stream
+  commits as it appends (at-least-once, no offsets), which is what a redelivered Pub/Sub batch
+  needs; the `http_requests_dedup` view removes duplicates. BigQuery commits none of a
+  request's rows when one has an error, so the rejected rows are set aside and the others
+  appended again.
 - `insert_all`: legacy streaming inserts, each row keyed by an insertId that BigQuery uses to
   drop duplicates best-effort; `skipInvalidRows` lands the valid rows of a request in one call.
 

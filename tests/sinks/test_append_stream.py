@@ -22,7 +22,7 @@ from functions.config import Settings
 from functions.outcome import Outcome
 from functions.schema import HTTP_REQUESTS
 from local.emulators import Stack
-from sinks import bigquery
+from sinks import append_stream, bigquery
 from sinks.append_stream import Connections
 from sinks.bigquery import BigQuerySink, Written, encode_rows
 from sinks.clients import make_bigquery_client, make_write_client
@@ -198,3 +198,20 @@ def test_bigquery_stopped_fails_within_the_budget_then_recovers(
     for n in range(2, 6):
         assert sink.write([http_outcome(n)]).rows == 1
     assert count(sink, "http_requests") == 5
+
+
+def test_an_idle_connection_half_closes_and_the_next_store_opens_another(
+    dest: Destinations, opened: CallCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So that sinks nobody writes to hold none of local-bigquery's 16 gRPC workers (nor a
+    BigQuery connection) for ever; the server answers what was sent before it ends the call."""
+    monkeypatch.setattr(append_stream, "IDLE_SECONDS", 0.5)
+    sink = dest.sink()
+    sink.ensure()
+    assert sink.write([http_outcome(1)]).rows == 1
+    assert sink.write([http_outcome(2)]).rows == 1
+    assert opened.append_rows == 1
+    time.sleep(1.5)
+    assert sink.write([http_outcome(3)]).rows == 1
+    assert opened.append_rows == 2
+    assert count(sink, "http_requests") == 3
