@@ -5,18 +5,22 @@ Read top to bottom:
   rows BigQuery rejected as `bq_rejected` error rows, so nothing is dropped and nothing is
   retried forever. An error row rejected for its payload is written again without it.
 - `storage_write` (the default): AppendRows on the table's `_default` stream, rows encoded by
-  sinks/proto_rows.py. The default stream commits as it appends (at-least-once, no offsets),
-  which is what a redelivered Pub/Sub batch needs; the `http_requests_dedup` view removes
-  duplicates. BigQuery commits none of a request's rows when one has an error, so the rejected
-  rows are set aside and the others appended again.
+  sinks/proto_rows.py, over one long-lived connection per table that every write of the sink
+  shares (sinks/append_stream.py): `ingest` and `drain` alike, so there is one way to append,
+  and a warm `drain` instance keeps its connection from one scheduled run to the next (one the
+  server closed in between is replaced, by the next run at the latest). The default stream
+  commits as it appends (at-least-once, no offsets), which is what a redelivered Pub/Sub batch
+  needs; the `http_requests_dedup` view removes duplicates. BigQuery commits none of a
+  request's rows when one has an error, so the rejected rows are set aside and the others
+  appended again.
 - `insert_all`: legacy streaming inserts, each row keyed by an insertId that BigQuery uses to
   drop duplicates best-effort; `skipInvalidRows` lands the valid rows of a request in one call.
 
 Both methods take one table's rows, split them into requests under the 10 MB request limit by
 the bytes actually sent, and return the rows BigQuery rejected. Transient failures are retried
 within one write budget (sinks/retry.py); past it, `RetryableError` tells the caller not to ack.
-A sink is shared by the concurrent requests an instance serves: its clients are created once,
-lazily, under a lock, and a write keeps no state outside its own call.
+A sink is shared by the concurrent requests an instance serves: its clients and AppendRows
+connections are created once, lazily, under a lock; a write keeps no other state outside its call.
 
 In production Terraform owns the dataset, tables and view; `ensure()` creates them for local use
 from functions/schema.py and functions/views.py, the same definitions Terraform reads. The view
@@ -46,6 +50,7 @@ from functions.outcome import Outcome, Row
 from functions.schema import ERRORS, HTTP_REQUESTS, TABLES, Table
 from functions.views import HTTP_REQUESTS_DEDUP
 from sinks import retry
+from sinks.append_stream import Connections
 from sinks.clients import make_bigquery_client, make_write_client
 from sinks.errors import DestinationError
 from sinks.proto_rows import ProtoRowEncoder, RowRejectedError
@@ -92,7 +97,7 @@ class BigQuerySink:
         self.settings = settings
         self._lock = threading.Lock()
         self._bigquery_client: bigquery.Client | None = None
-        self._write_client: bigquery_storage_v1.BigQueryWriteClient | None = None
+        self._connections: Connections | None = None
 
     def write(self, outcomes: Sequence[Outcome]) -> Written:
         """Writes the rows of a batch's `http` and `error` outcomes; `other` outcomes have none."""
@@ -148,11 +153,11 @@ class BigQuerySink:
                 self._bigquery_client = make_bigquery_client(self.settings)
             return self._bigquery_client
 
-    def _storage_write(self) -> bigquery_storage_v1.BigQueryWriteClient:
+    def _storage_write(self) -> Connections:
         with self._lock:
-            if self._write_client is None:
-                self._write_client = make_write_client(self.settings)
-            return self._write_client
+            if self._connections is None:
+                self._connections = Connections(make_write_client(self.settings))
+            return self._connections
 
     def _ref(self, table: str) -> TableRef:
         project = self.settings.project or self._bigquery().project
@@ -168,25 +173,30 @@ def _row(outcome: Outcome) -> Row:
 # -- Storage Write API ---------------------------------------------------------------------------
 
 _ENCODERS = {table.name: ProtoRowEncoder(table) for table in TABLES}
+# Each table's writer schema, named for the connection it keys (one per table and schema).
+_SCHEMAS = {
+    name: (encoder.descriptor.name, types.ProtoSchema(proto_descriptor=encoder.descriptor))
+    for name, encoder in _ENCODERS.items()
+}
 _PROTO_ROW_OVERHEAD = 6  # each serialized row's key and length inside ProtoRows
 
 
 def storage_write(
-    client: bigquery_storage_v1.BigQueryWriteClient,
+    connections: Connections,
     ref: TableRef,
     table: Table,
     rows: Sequence[Row],
     budget: retry.Budget,
 ) -> Appended:
     """Appends `rows` to the table's default stream; every row lands or is rejected, else it raises."""
-    encoder = _ENCODERS[table.name]
+    schema_name, schema = _SCHEMAS[table.name]
     encoded, rejected = encode_rows(table, rows)
     stream = bigquery_storage_v1.BigQueryWriteClient.write_stream_path(ref.project, ref.dataset, ref.table, "_default")
     calls = 0
     for request in split_requests(list(encoded), [len(d) + _PROTO_ROW_OVERHEAD for d in encoded.values()], None):
         pending = request
         while pending:
-            send = partial(_append_rows, client, stream, encoder, [encoded[i] for i in pending])
+            send = partial(_append_rows, connections, stream, schema_name, schema, [encoded[i] for i in pending])
             response = retry.call(send, budget, f"AppendRows to {ref}")
             calls += 1
             bad = {
@@ -218,24 +228,15 @@ def encode_rows(table: Table, rows: Sequence[Row]) -> tuple[dict[int, bytes], di
 
 
 def _append_rows(
-    client: bigquery_storage_v1.BigQueryWriteClient,
+    connections: Connections,
     stream: str,
-    encoder: ProtoRowEncoder,
+    schema_name: str,
+    schema: types.ProtoSchema,
     rows: list[bytes],
     timeout: float,
 ) -> types.AppendRowsResponse:
-    """One AppendRows call of its own: no stream state is shared between concurrent writes."""
-    request = types.AppendRowsRequest(
-        write_stream=stream,
-        proto_rows=types.AppendRowsRequest.ProtoData(
-            writer_schema=types.ProtoSchema(proto_descriptor=encoder.descriptor),
-            rows=types.ProtoRows(serialized_rows=rows),
-        ),
-    )
-    responses = list(client.append_rows(iter([request]), retry=None, timeout=timeout))
-    if not responses:
-        raise api_exceptions.ServiceUnavailable("AppendRows ended without a response")  # type: ignore[no-untyped-call]
-    response: types.AppendRowsResponse = responses[0]
+    """One AppendRows request on the stream's shared connection; an error of the whole request raises."""
+    response = connections.append(stream, schema_name, schema, rows, timeout)
     if response.error.code and not response.row_errors:
         raise api_exceptions.from_grpc_status(response.error.code, response.error.message)  # type: ignore[no-untyped-call]
     return response
