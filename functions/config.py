@@ -77,6 +77,11 @@ class Settings:
     forward_linger_seconds: float = 0.0
     forward_send_timeout_seconds: float = 10.0
 
+    @property
+    def bigquery_dedup_view(self) -> str:
+        """`<requests table>_dedup`, as Terraform and the gcloud script name the view."""
+        return f"{self.bigquery_table}_dedup"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

@@ -31,9 +31,7 @@ class Names:
 
     @classmethod
     def from_settings(cls, settings: Settings, project: str) -> Names:
-        return cls(
-            project, settings.bigquery_dataset, f"{settings.bigquery_table}_dedup", settings.bigquery_error_table
-        )
+        return cls(project, settings.bigquery_dataset, settings.bigquery_dedup_view, settings.bigquery_error_table)
 
     def template_variables(self) -> dict[str, str]:
         return {

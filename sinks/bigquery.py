@@ -138,7 +138,7 @@ class BigQuerySink:
         client.create_dataset(bigquery.Dataset(f"{requests_ref.project}.{requests_ref.dataset}"), exists_ok=True)
         client.create_table(_table(requests_ref, HTTP_REQUESTS, "timestamp", ["host", "status"]), exists_ok=True)
         client.create_table(_table(errors_ref, ERRORS, "error_timestamp", None), exists_ok=True)
-        view = bigquery.Table(str(self._ref(dedup_view_name(self.settings))))
+        view = bigquery.Table(str(self._ref(self.settings.bigquery_dedup_view)))
         view.view_query = HTTP_REQUESTS_DEDUP.render(requests_table=str(requests_ref))
         client.create_table(view, exists_ok=True)
 
@@ -240,11 +240,6 @@ def _append_rows(
     if response.error.code and not response.row_errors:
         raise api_exceptions.from_grpc_status(response.error.code, response.error.message)  # type: ignore[no-untyped-call]
     return response
-
-
-def dedup_view_name(settings: Settings) -> str:
-    """`<requests table>_dedup`, as Terraform, the gcloud script and the report name it."""
-    return f"{settings.bigquery_table}_dedup"
 
 
 # -- insertAll -----------------------------------------------------------------------------------
