@@ -111,6 +111,21 @@ lookup() {
 
 die() { echo "error: $*" >&2; exit 1; }
 
+# schedule JOB URL CRON ACCOUNT DEADLINE: create or update the Cloud Scheduler job that POSTs
+# `{}` to URL on CRON with an identity token of ACCOUNT (--oidc-*), waiting DEADLINE for the
+# answer; no retries: the next run picks up what this one left.
+schedule() {
+  local args=(--project="$PROJECT_ID" --location="$REGION" --schedule="$3" --time-zone="$TIME_ZONE"
+    --uri="$2" --http-method=POST --message-body='{}' --headers=Content-Type=application/json
+    --oidc-service-account-email="$4" --oidc-token-audience="$2" --attempt-deadline="$5"
+    --max-retry-attempts=0)
+  if exists gcloud scheduler jobs describe "$1" --project="$PROJECT_ID" --location="$REGION"; then
+    run gcloud scheduler jobs update http "$1" "${args[@]}"
+  else
+    run gcloud scheduler jobs create http "$1" "${args[@]}"
+  fi
+}
+
 # --- Checks -----------------------------------------------------------------------------
 cd "$(dirname "${BASH_SOURCE[0]}")/.."          # the repository root is the function source
 if [[ ! -f main.py || ! -f requirements.txt ]]; then
@@ -392,17 +407,7 @@ if [[ $PULL == 1 ]]; then
     --member="serviceAccount:${DRAIN_SA}" --role=roles/pubsub.subscriber
 
   # --- 8. Cloud Scheduler -> drain (OIDC) -------------------------------------------------
-  # --oidc-service-account-email/--oidc-token-audience: the job calls drain with an identity
-  # token of the scheduler account; --attempt-deadline: how long it waits for drain.
-  sched_args=(--project="$PROJECT_ID" --location="$REGION" --schedule="$DRAIN_SCHEDULE" --time-zone="$TIME_ZONE"
-    --uri="$DRAIN_URL" --http-method=POST --message-body='{}' --headers=Content-Type=application/json
-    --oidc-service-account-email="$SCHED_SA" --oidc-token-audience="$DRAIN_URL" --attempt-deadline=320s
-    --max-retry-attempts=0)
-  if exists gcloud scheduler jobs describe "$DRAIN" --project="$PROJECT_ID" --location="$REGION"; then
-    run gcloud scheduler jobs update http "$DRAIN" "${sched_args[@]}"
-  else
-    run gcloud scheduler jobs create http "$DRAIN" "${sched_args[@]}"
-  fi
+  schedule "$DRAIN" "$DRAIN_URL" "$DRAIN_SCHEDULE" "$SCHED_SA" 320s
 fi
 
 # --- 9. Log Router sink (last, so nothing is exported before the consumers exist) ---------
@@ -511,15 +516,7 @@ if [[ -n $FORWARD_DESTINATION || -n $FORWARD_DESTINATION_SECRET ]]; then
   run gcloud functions add-invoker-policy-binding "$FORWARD" --region="$REGION" --project="$PROJECT_ID" \
     --member="serviceAccount:${FWDCRON_SA}"
   FORWARD_URL=$(url_of "$FORWARD")
-  fwd_sched=(--project="$PROJECT_ID" --location="$REGION" --schedule="$FORWARD_SCHEDULE" --time-zone="$TIME_ZONE"
-    --uri="$FORWARD_URL" --http-method=POST --message-body='{}' --headers=Content-Type=application/json
-    --oidc-service-account-email="$FWDCRON_SA" --oidc-token-audience="$FORWARD_URL" --attempt-deadline=110s
-    --max-retry-attempts=0)
-  if exists gcloud scheduler jobs describe "$FORWARD" --project="$PROJECT_ID" --location="$REGION"; then
-    run gcloud scheduler jobs update http "$FORWARD" "${fwd_sched[@]}"
-  else
-    run gcloud scheduler jobs create http "$FORWARD" "${fwd_sched[@]}"
-  fi
+  schedule "$FORWARD" "$FORWARD_URL" "$FORWARD_SCHEDULE" "$FWDCRON_SA" 110s
 
   # Its own sink, last: the cluster's logs and warnings, AND NOT this stack's own logs.
   FORWARD_FILTER="(${FORWARD_LOG_FILTER}) AND NOT (${SELF})"
